@@ -1,0 +1,93 @@
+"""The Bình dân học vụ số learning platform (Flask application)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from lms.config import Config, default_database_url, instance_secret
+
+
+def create_app(config: type | dict | None = None) -> Flask:
+    """Build the application. Touches no database: migrations run by command."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(Config)
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+    configure_secrets(app)
+    configure_database(app)
+    configure_extensions(app)
+    configure_i18n(app)
+    configure_security(app)
+    configure_blueprints(app)
+    configure_errors(app)
+    configure_cli(app)
+    return app
+
+
+def configure_secrets(app: Flask) -> None:
+    for name, filename in (("SECRET_KEY", "secret_key"), ("IDENTITY_HASH_KEY", "identity_key"),
+                           ("CERTIFICATE_KEY", "certificate_key")):
+        if not app.config.get(name):
+            app.config[name] = instance_secret(filename)
+
+
+def configure_database(app: Flask) -> None:
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = default_database_url()
+    from lms import dbsetup
+
+    dbsetup.engine_options(app)
+
+
+def configure_extensions(app: Flask) -> None:
+    from lms import models  # noqa: F401 - registers every table
+    from lms.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    from lms.accounts import session as account_session
+
+    account_session.configure(login_manager)
+    from lms import dbsetup
+
+    with app.app_context():
+        dbsetup.install_engine_events(db.engine)
+
+
+def configure_i18n(app: Flask) -> None:
+    from lms import i18n
+
+    i18n.init_app(app)
+
+
+def configure_security(app: Flask) -> None:
+    from lms import security
+
+    security.init_app(app)
+
+
+def configure_blueprints(app: Flask) -> None:
+    from lms.accounts.views import bp as accounts_bp
+    from lms.core.views import bp as core_bp
+    from lms.units.views import bp as units_bp
+
+    for blueprint in (core_bp, accounts_bp, units_bp):
+        app.register_blueprint(blueprint)
+
+
+def configure_errors(app: Flask) -> None:
+    from lms.core import errors
+
+    errors.init_app(app)
+
+
+def configure_cli(app: Flask) -> None:
+    from lms import cli
+
+    cli.init_app(app)

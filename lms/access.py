@@ -1,0 +1,151 @@
+"""The one place that decides who may see and change what.
+
+`scope_units(user)` turns an account into a `Scope`: the units it covers and a SQL
+filter over learners. Every query that reads learner data goes through
+`Scope.learner_filter()`; every write checks `may(user, action, target)`. A national
+administrator covers everything; a province official their province; a commune
+official and a team member their commune (a team member may be limited to villages);
+a learner only themself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import false, true
+
+from lms.accounts.models import (
+    COMMUNE_OFFICIAL,
+    LEARNER,
+    NATIONAL_ADMIN,
+    PROVINCE_OFFICIAL,
+    TEAM_MEMBER,
+)
+from lms.units.models import NATION, Unit
+
+NONE, SELF, VILLAGES, COMMUNE, PROVINCE = "none", "self", "villages", "commune", "province"
+
+# Which roles may do what, inside their scope. Reads of learner data follow the scope
+# alone; these are the actions that need more than being able to see.
+ACTION_ROLES: dict[str, frozenset[str]] = {
+    "read_learners": frozenset({TEAM_MEMBER, COMMUNE_OFFICIAL, PROVINCE_OFFICIAL, NATIONAL_ADMIN}),
+    "write_learners": frozenset({TEAM_MEMBER, COMMUNE_OFFICIAL}),
+    "assist_learners": frozenset({TEAM_MEMBER, COMMUNE_OFFICIAL}),
+    "manage_villages": frozenset({TEAM_MEMBER, COMMUNE_OFFICIAL}),
+    "read_statistics": frozenset({TEAM_MEMBER, COMMUNE_OFFICIAL, PROVINCE_OFFICIAL, NATIONAL_ADMIN}),
+    "set_targets": frozenset({COMMUNE_OFFICIAL, PROVINCE_OFFICIAL, NATIONAL_ADMIN}),
+    "revoke_certificates": frozenset({COMMUNE_OFFICIAL, PROVINCE_OFFICIAL, NATIONAL_ADMIN}),
+    "print_certificates": frozenset({TEAM_MEMBER, COMMUNE_OFFICIAL}),
+    "read_audit": frozenset({COMMUNE_OFFICIAL, PROVINCE_OFFICIAL, NATIONAL_ADMIN}),
+    "manage_staff": frozenset({NATIONAL_ADMIN}),
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    level: str
+    unit_id: int | None = None
+    village_ids: frozenset[int] = field(default_factory=frozenset)
+    learner_id: int | None = None
+
+    def learner_filter(self):
+        """SQL condition on `Learner` rows this scope may read."""
+        from lms.learners.models import Learner
+
+        if self.level == NATION:
+            return true()
+        if self.level == PROVINCE:
+            return Learner.province_id == self.unit_id
+        if self.level == COMMUNE:
+            return Learner.commune_id == self.unit_id
+        if self.level == VILLAGES:
+            return (Learner.commune_id == self.unit_id) & Learner.village_id.in_(sorted(self.village_ids))
+        if self.level == SELF and self.learner_id is not None:
+            return Learner.id == self.learner_id
+        return false()
+
+    def unit_filter(self):
+        """SQL condition on `Unit` rows this scope covers (for statistics and pickers)."""
+        if self.level == NATION:
+            return true()
+        if self.level == PROVINCE:
+            return Unit.province_id == self.unit_id
+        if self.level == COMMUNE:
+            return Unit.commune_id == self.unit_id
+        if self.level == VILLAGES:
+            return Unit.id.in_(sorted(self.village_ids))
+        return false()
+
+    def covers_unit(self, unit: Unit | None) -> bool:
+        if unit is None:
+            return False
+        if self.level == NATION:
+            return True
+        if self.level == PROVINCE:
+            return unit.province_id == self.unit_id
+        if self.level == COMMUNE:
+            return unit.commune_id == self.unit_id
+        if self.level == VILLAGES:
+            return unit.id in self.village_ids
+        return False
+
+    def covers_learner(self, learner) -> bool:
+        if learner is None:
+            return False
+        if self.level == NATION:
+            return True
+        if self.level == PROVINCE:
+            return learner.province_id == self.unit_id
+        if self.level == COMMUNE:
+            return learner.commune_id == self.unit_id
+        if self.level == VILLAGES:
+            return learner.commune_id == self.unit_id and learner.village_id in self.village_ids
+        if self.level == SELF:
+            return learner.id == self.learner_id
+        return False
+
+
+def scope_units(user) -> Scope:
+    """The units (and learners) an account may read or change."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Scope(NONE)
+    if user.role == NATIONAL_ADMIN:
+        return Scope(NATION)
+    if user.role == PROVINCE_OFFICIAL and user.scope_unit_id:
+        return Scope(PROVINCE, user.scope_unit_id)
+    if user.role == COMMUNE_OFFICIAL and user.scope_unit_id:
+        return Scope(COMMUNE, user.scope_unit_id)
+    if user.role == TEAM_MEMBER and user.scope_unit_id:
+        village_ids = frozenset(v.id for v in user.villages)
+        if village_ids:
+            return Scope(VILLAGES, user.scope_unit_id, village_ids)
+        return Scope(COMMUNE, user.scope_unit_id)
+    if user.role == LEARNER:
+        learner = getattr(user, "learner", None)
+        learner = learner[0] if isinstance(learner, list) and learner else learner
+        return Scope(SELF, learner_id=getattr(learner, "id", None))
+    return Scope(NONE)
+
+
+def may(user, action: str, target=None) -> bool:
+    """May `user` do `action` on `target` (a Unit, a Learner, or None for "anywhere")?"""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if user.role not in ACTION_ROLES.get(action, ()):
+        return False
+    scope = scope_units(user)
+    if target is None:
+        return scope.level != NONE
+    if isinstance(target, Unit):
+        if action == "manage_villages" and scope.level == VILLAGES:
+            return False  # a member limited to villages does not reshape the commune
+        return scope.covers_unit(target)
+    return scope.covers_learner(target)
+
+
+def require(action: str, target=None) -> None:
+    """Abort with 403 unless the current user may do `action` on `target`."""
+    if not may(current_user, action, target):
+        abort(403)

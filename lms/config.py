@@ -1,0 +1,90 @@
+"""Configuration read from the environment, with defaults for the embedded setup.
+
+`make run` needs no settings at all: the database is SQLite under `instance/` and the
+secret key is generated once into `instance/secret_key`. Production sets DATABASE_URL
+(PostgreSQL through psycopg 3) and SECRET_KEY, and serves over HTTPS.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = Path(os.environ.get("LMS_INSTANCE_DIR", BASE_DIR / "instance"))
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def instance_secret(name: str) -> str:
+    """Read a secret from `instance/<name>`, creating it on first use.
+
+    Every gunicorn worker reads the same file, so sessions and verification codes stay
+    valid across workers and restarts without the operator choosing a key by hand.
+    """
+    path = INSTANCE_DIR / name
+    if not path.exists():
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def default_database_url() -> str:
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{INSTANCE_DIR / 'lms.sqlite3'}"
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY") or None  # filled by create_app if unset
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or None
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # Keyed hashes of national ID numbers use their own key, so rotating SECRET_KEY
+    # (sessions) does not break duplicate detection.
+    IDENTITY_HASH_KEY = os.environ.get("IDENTITY_HASH_KEY") or None
+    CERTIFICATE_KEY = os.environ.get("CERTIFICATE_KEY") or None
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+
+    BABEL_DEFAULT_LOCALE = "vi"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
+    LANGUAGES = ("vi", "en")
+
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = 60 * 60 * 12
+    WTF_CSRF_TIME_LIMIT = 60 * 60 * 12  # a learner may read a lesson for a long time
+    MAX_CONTENT_LENGTH = 8 * 1024 * 1024
+
+    # scrypt (Werkzeug's default KDF) with its default cost; tests lower it for speed.
+    PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt:32768:8:1")
+
+    # Login throttling: failures within the window, per account and per address.
+    # The address limit is high on purpose: a commune hall shares one address.
+    LOGIN_WINDOW_SECONDS = 15 * 60
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
+    LOGIN_MAX_FAILURES_PER_ADDRESS = 50
+
+    COURSES_DIR = str(BASE_DIR / "courses")
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    IDENTITY_HASH_KEY = "test-identity-key"
+    CERTIFICATE_KEY = "test-certificate-key"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or None

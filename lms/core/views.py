@@ -1,0 +1,63 @@
+"""Home page, language choice and health check."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from sqlalchemy import text
+
+from lms.accounts.operations import set_locale
+from lms.core.forms import LanguageForm
+from lms.core.navigation import nav_items
+from lms.extensions import db
+from lms.i18n import locale_code
+from lms.learners.consent import LEARNING, current_text
+from lms.urls import safe_next
+
+bp = Blueprint("core", __name__, template_folder="templates")
+
+
+@bp.app_context_processor
+def inject_navigation():
+    return {"nav_items": nav_items}
+
+
+@bp.get("/")
+def home():
+    return render_template("core/home.html")
+
+
+@bp.post("/language")
+def choose_language():
+    form = LanguageForm()
+    if form.validate_on_submit():
+        session["locale"] = form.language.data
+        if current_user.is_authenticated:
+            set_locale(current_user, form.language.data)
+            db.session.commit()
+    return redirect(safe_next(request.form.get("next")) or url_for("core.home"))
+
+
+@bp.post("/text-size")
+def toggle_text_size():
+    """Larger text for people who need it; remembered for the session."""
+    session["large_text"] = not session.get("large_text", False)  # CSRF checked globally
+    return redirect(safe_next(request.form.get("next")) or url_for("core.home"))
+
+
+@bp.get("/privacy")
+def privacy():
+    version, consent_text = current_text(LEARNING, locale_code())
+    return render_template("core/privacy.html", consent_text=consent_text, consent_version=version)
+
+
+@bp.get("/healthz")
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+        ok = True
+    except Exception:  # noqa: BLE001 - any failure means "not healthy"
+        current_app.logger.exception("health check failed")
+        db.session.rollback()
+        ok = False
+    return jsonify(status="ok" if ok else "unavailable", database=ok), 200 if ok else 503

@@ -1,0 +1,42 @@
+"""Engine settings that make SQLite and PostgreSQL behave alike.
+
+SQLite gets foreign keys, WAL (readers never wait for the writer), a busy timeout, and
+real transactions: Python's sqlite3 module (before 3.12) opens transactions lazily and
+mishandles SAVEPOINT, so we take over BEGIN ourselves, as SQLAlchemy's docs advise.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+
+def engine_options(app) -> None:
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if uri.startswith("sqlite"):
+        options.setdefault("connect_args", {"timeout": 30})
+    else:
+        options.setdefault("pool_size", 10)
+        options.setdefault("max_overflow", 10)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def install_engine_events(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite" or getattr(engine, "_lms_events", False):
+        return
+    engine._lms_events = True
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN")

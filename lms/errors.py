@@ -1,0 +1,34 @@
+"""Errors that operations raise for the user to read.
+
+Each carries a stable `code` (for the API and tests) and a lazily translated message,
+so the same operation can be called from a view, the API or the CLI and the person on
+the other end reads it in their own language.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(ValueError):
+    status = 400
+
+    def __init__(self, code: str, message, *, field: str | None = None, **params):
+        super().__init__(code)
+        self.code = code
+        self.field = field
+        self._message = message
+        self.params = params
+
+    @property
+    def message(self) -> str:
+        return str(self._message).format(**self.params) if self.params else str(self._message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class NotAllowed(DomainError):
+    status = 403
+
+
+class NotFound(DomainError):
+    status = 404

@@ -1,0 +1,6 @@
+"""Every domain's models, imported in one place so Alembic sees the whole schema."""
+
+from lms.accounts.models import LoginFailure, User, team_member_villages  # noqa: F401
+from lms.audit.models import AuditEvent  # noqa: F401
+from lms.learners.models import Consent, Learner  # noqa: F401
+from lms.units.models import Unit, UnitChange  # noqa: F401
