@@ -9,14 +9,11 @@ from flask import Flask
 from lms.config import Config, default_database_url, instance_secret
 
 
-def create_app(config: type | dict | None = None) -> Flask:
+def create_app(config: type | None = None, **overrides) -> Flask:
     """Build the application. Touches no database: migrations run by command."""
     app = Flask(__name__, instance_relative_config=True)
-    app.config.from_object(Config)
-    if isinstance(config, dict):
-        app.config.update(config)
-    elif config is not None:
-        app.config.from_object(config)
+    app.config.from_object(config or Config)
+    app.config.update(overrides)
     configure_secrets(app)
     configure_database(app)
     configure_extensions(app)
@@ -75,9 +72,10 @@ def configure_security(app: Flask) -> None:
 def configure_blueprints(app: Flask) -> None:
     from lms.accounts.views import bp as accounts_bp
     from lms.core.views import bp as core_bp
+    from lms.learning.views import bp as learning_bp
     from lms.units.views import bp as units_bp
 
-    for blueprint in (core_bp, accounts_bp, units_bp):
+    for blueprint in (core_bp, accounts_bp, units_bp, learning_bp):
         app.register_blueprint(blueprint)
 
 

@@ -124,7 +124,6 @@ def scope_units(user) -> Scope:
         return Scope(COMMUNE, user.scope_unit_id)
     if user.role == LEARNER:
         learner = getattr(user, "learner", None)
-        learner = learner[0] if isinstance(learner, list) and learner else learner
         return Scope(SELF, learner_id=getattr(learner, "id", None))
     return Scope(NONE)
 

@@ -6,8 +6,11 @@ so "Nguyễn" typed in NFD and "Nguyễn" in NFC are the same name everywhere.
 
 from __future__ import annotations
 
+from flask_babel import get_translations
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField, TextAreaField
+from wtforms.validators import Length
 
 from lms.text import clean_text
 
@@ -29,3 +32,44 @@ class BaseForm(FlaskForm):
                 filters = list(unbound_field.kwargs.get("filters", ()))
                 unbound_field.kwargs["filters"] = [cleaner, *filters]
             return unbound_field.bind(form=form, **options)
+
+
+def N_(message: str) -> str:  # noqa: N802 - gettext convention: mark for extraction only
+    return message
+
+
+# WTForms ships no Vietnamese catalog, so the messages of its validators that our forms
+# can show are translated in our own catalog (marked here for extraction).
+WTFORMS_MESSAGES = (
+    N_("This field is required."),
+    N_("Not a valid integer value."),
+    N_("Not a valid choice."),
+    N_("Invalid Choice: could not coerce."),
+    N_("Number must be between %(min)s and %(max)s."),
+    N_("Number must be at least %(min)s."),
+    N_("Number must be at most %(max)s."),
+    N_("Not a valid date value."),
+)
+
+
+def max_length(limit: int) -> Length:
+    """Length check with a message in our catalog (WTForms' own is plural-only)."""
+    return Length(max=limit, message=_l("Use at most %(max)d characters."))
+
+
+class _CatalogTranslations:
+    """WTForms asks its form for gettext/ngettext; answer from our catalog."""
+
+    # WTForms formats the result itself (with %(min)s…), so no formatting here.
+    def gettext(self, string: str) -> str:
+        return get_translations().gettext(string) if string else string
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return get_translations().ngettext(singular, plural, n)
+
+
+def _get_translations(self, form):
+    return _CatalogTranslations()
+
+
+BaseForm.Meta.get_translations = _get_translations

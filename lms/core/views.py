@@ -24,7 +24,11 @@ def inject_navigation():
 
 @bp.get("/")
 def home():
-    return render_template("core/home.html")
+    from lms.learning.acting import acting_learner
+    from lms.learning.queries import continue_point
+
+    learner, _helper = acting_learner()
+    return render_template("core/home.html", resume=continue_point(learner) if learner else None)
 
 
 @bp.post("/language")

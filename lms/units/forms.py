@@ -1,15 +1,15 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired
 
-from lms.forms import BaseForm
+from lms.forms import BaseForm, max_length
 from lms.units.operations import VILLAGE_TYPES
 
 
 class VillageForm(BaseForm):
-    name = StringField(_l("Village name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("Village name"), validators=[DataRequired(), max_length(120)])
     division_type = SelectField(_l("Type"), choices=[(t, t) for t in VILLAGE_TYPES], default="thôn")
 
 
 class RenameVillageForm(BaseForm):
-    name = StringField(_l("New name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("New name"), validators=[DataRequired(), max_length(120)])

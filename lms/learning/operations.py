@@ -1,0 +1,269 @@
+"""Write operations on learning progress. They flush; the request commits once.
+
+Completion is recorded exactly once even under concurrent or repeated requests: the
+enrolment row is completed by a conditional UPDATE (… WHERE completed_dt IS NULL), and
+only the transaction whose UPDATE changed the row sends `course_completed`. Progress
+events and quiz submissions from API clients carry a client-generated id with a unique
+constraint per learner, so a retried batch is recognised and not counted twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from lms.db import utcnow
+from lms.errors import DomainError, NotFound
+from lms.extensions import db
+from lms.learning import events
+from lms.learning.models import (
+    Course,
+    Enrollment,
+    Lesson,
+    LessonProgress,
+    ProgressEvent,
+    QuizAttempt,
+    QuizQuestion,
+)
+
+EVENT_KINDS = ("view", "progress", "complete")
+
+
+class LearningError(DomainError):
+    pass
+
+
+def _helper_id(helper) -> int | None:
+    return getattr(helper, "id", None)
+
+
+def enroll(learner, course: Course, *, helper=None) -> Enrollment:
+    """The learner's enrolment in `course`, created on first call (idempotent)."""
+    if not course.is_published:
+        raise NotFound("course-unavailable", _l("This course is not available."))
+    enrollment = db.session.scalar(
+        select(Enrollment).where(Enrollment.learner_id == learner.id, Enrollment.course_id == course.id))
+    if enrollment is not None:
+        return enrollment
+    enrollment = Enrollment(learner_id=learner.id, course_id=course.id, enrolled_by_id=_helper_id(helper),
+                            is_assisted=helper is not None)
+    try:
+        with db.session.begin_nested():
+            db.session.add(enrollment)
+    except IntegrityError:  # enrolled by a concurrent request a moment ago
+        return db.session.scalar(
+            select(Enrollment).where(Enrollment.learner_id == learner.id, Enrollment.course_id == course.id))
+    events.enrolled.send(enrollment, helper=helper)
+    return enrollment
+
+
+def _progress_row(learner, lesson: Lesson, now: datetime) -> LessonProgress:
+    row = db.session.scalar(select(LessonProgress).where(
+        LessonProgress.learner_id == learner.id, LessonProgress.lesson_id == lesson.id))
+    if row is not None:
+        return row
+    row = LessonProgress(learner_id=learner.id, lesson_id=lesson.id, progress=0, time_spent_seconds=0,
+                         first_seen_dt=now, last_seen_dt=now)
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+    except IntegrityError:
+        row = db.session.scalar(select(LessonProgress).where(
+            LessonProgress.learner_id == learner.id, LessonProgress.lesson_id == lesson.id))
+    return row
+
+
+def record_lesson_progress(learner, lesson: Lesson, progress: int, *, seconds: int = 0, helper=None,
+                           at: datetime | None = None) -> LessonProgress:
+    """Record that the learner read `lesson` up to `progress` percent.
+
+    Progress never goes down; reaching 100 completes the lesson (once) and may
+    complete the course. The learner is enrolled on the way if they were not.
+    """
+    if not lesson.is_active:
+        raise NotFound("lesson-unavailable", _l("This lesson is no longer part of the course."))
+    now = utcnow()
+    at = min(at or now, now)
+    progress = max(0, min(100, int(progress)))
+    enrollment = enroll(learner, lesson.course, helper=helper)
+    row = _progress_row(learner, lesson, now)
+    row.progress = max(row.progress, progress)
+    row.time_spent_seconds += max(0, min(int(seconds or 0), 3600))
+    row.last_seen_dt = max(row.last_seen_dt, at)
+    if helper is not None:
+        row.helped_by_id = helper.id
+        enrollment.is_assisted = True
+    enrollment.started_dt = enrollment.started_dt or at
+    enrollment.last_activity_dt = now
+    enrollment.last_lesson_id = lesson.id
+    if row.progress >= 100 and row.completed_dt is None:
+        row.completed_dt = at
+        db.session.flush()
+        events.lesson_completed.send(row, enrollment=enrollment)
+        try_complete(enrollment, helper=helper)
+    return row
+
+
+def complete_lesson(learner, lesson: Lesson, *, helper=None, seconds: int = 0) -> LessonProgress:
+    return record_lesson_progress(learner, lesson, 100, seconds=seconds, helper=helper)
+
+
+def lessons_done(learner, course: Course) -> tuple[int, int]:
+    """(completed, total) active lessons of `course` for the learner."""
+    active = [lesson.id for lesson in course.lessons]
+    if not active:
+        return 0, 0
+    done = db.session.scalars(select(LessonProgress.lesson_id).where(
+        LessonProgress.learner_id == learner.id, LessonProgress.lesson_id.in_(active),
+        LessonProgress.completed_dt.is_not(None))).all()
+    return len(set(done)), len(active)
+
+
+def has_passed_quiz(learner, course: Course) -> bool:
+    return db.session.scalar(select(QuizAttempt.id).where(
+        QuizAttempt.learner_id == learner.id, QuizAttempt.course_id == course.id,
+        QuizAttempt.is_passed.is_(True)).limit(1)) is not None
+
+
+def try_complete(enrollment: Enrollment, *, helper=None) -> bool:
+    """Complete the enrolment if every lesson is done and the quiz passed.
+
+    Returns True only for the one call that recorded the completion.
+    """
+    if enrollment.completed_dt is not None:
+        return False
+    course = enrollment.course
+    from lms.learners.models import Learner
+
+    learner = db.session.get(Learner, enrollment.learner_id)
+    done, total = lessons_done(learner, course)
+    if total == 0 or done < total or not has_passed_quiz(learner, course):
+        return False
+    now = utcnow()
+    result = db.session.execute(
+        update(Enrollment)
+        .where(Enrollment.id == enrollment.id, Enrollment.completed_dt.is_(None))
+        .values(completed_dt=now, completed_version=course.version)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.refresh(enrollment)
+        return False
+    enrollment.completed_dt = now
+    enrollment.completed_version = course.version
+    events.course_completed.send(enrollment, helper=helper)
+    return True
+
+
+def active_questions(course: Course) -> list[QuizQuestion]:
+    return list(db.session.scalars(select(QuizQuestion).where(
+        QuizQuestion.course_id == course.id, QuizQuestion.is_active.is_(True)).order_by(QuizQuestion.position)))
+
+
+def score_answers(questions: list[QuizQuestion], answers: dict[str, list[int]]) -> int:
+    """Number of questions answered exactly right (all and only the correct choices)."""
+    return sum(1 for q in questions if frozenset(answers.get(q.key, ())) == q.correct_indexes)
+
+
+def _clean_answers(questions: list[QuizQuestion], answers: dict) -> dict[str, list[int]]:
+    by_key = {q.key: q for q in questions}
+    clean: dict[str, list[int]] = {}
+    for key, chosen in (answers or {}).items():
+        question = by_key.get(str(key))
+        if question is None:
+            raise LearningError("quiz-unknown-question", _l("The quiz has changed. Please reload it and answer again."))
+        values = chosen if isinstance(chosen, list | tuple) else [chosen]
+        try:
+            indexes = sorted({int(v) for v in values})
+        except (TypeError, ValueError):
+            raise LearningError("quiz-invalid-answer", _l("An answer is not one of the choices.")) from None
+        if any(i < 0 or i >= len(question.choices) for i in indexes):
+            raise LearningError("quiz-invalid-answer", _l("An answer is not one of the choices."))
+        if len(indexes) > 1 and not question.is_multiple:
+            raise LearningError("quiz-invalid-answer", _l("Choose only one answer for this question."))
+        clean[question.key] = indexes
+    missing = [q for q in questions if not clean.get(q.key)]
+    if missing:
+        raise LearningError("quiz-incomplete", _l("Please answer every question ({count} left)."),
+                            count=len(missing))
+    return clean
+
+
+def submit_quiz(learner, course: Course, answers: dict, *, helper=None,
+                client_event_id: str | None = None) -> QuizAttempt:
+    """Score a quiz attempt against the current questions and record it (append-only).
+
+    Every attempt is kept; the course counts as passed once any attempt reaches the
+    pass mark. With a `client_event_id`, resubmitting the same attempt returns the
+    stored one instead of recording it twice.
+    """
+    if client_event_id:
+        existing = db.session.scalar(select(QuizAttempt).where(
+            QuizAttempt.learner_id == learner.id, QuizAttempt.client_event_id == client_event_id))
+        if existing is not None:
+            return existing
+    questions = active_questions(course)
+    if not questions:
+        raise NotFound("quiz-unavailable", _l("This course has no quiz."))
+    done, total = lessons_done(learner, course)
+    if done < total:
+        raise LearningError("quiz-locked", _l("Finish every lesson before the quiz ({done} of {total} done)."),
+                            done=done, total=total)
+    clean = _clean_answers(questions, answers)
+    correct = score_answers(questions, clean)
+    score = round(100 * correct / len(questions))
+    enrollment = enroll(learner, course, helper=helper)
+    attempt = QuizAttempt(learner_id=learner.id, course_id=course.id, course_version=course.version,
+                          answers=clean, correct_count=correct, question_count=len(questions),
+                          score_percent=score, is_passed=score >= course.pass_mark,
+                          helped_by_id=_helper_id(helper), client_event_id=client_event_id)
+    try:
+        with db.session.begin_nested():
+            db.session.add(attempt)
+    except IntegrityError:  # the same client id arrived twice at once
+        return db.session.scalar(select(QuizAttempt).where(
+            QuizAttempt.learner_id == learner.id, QuizAttempt.client_event_id == client_event_id))
+    if helper is not None:
+        enrollment.is_assisted = True
+    enrollment.last_activity_dt = utcnow()
+    events.quiz_submitted.send(attempt)
+    if attempt.is_passed:
+        try_complete(enrollment, helper=helper)
+    return attempt
+
+
+def apply_progress_events(learner, batch: list[dict], *, helper=None) -> list[dict]:
+    """Apply a batch of client progress events; each is applied at most once.
+
+    Every event is `{id, lesson_id, kind, progress?, seconds?, occurred_at?}`. Returns
+    one result per event: `applied`, `duplicate` (seen before: a retried batch) or
+    `rejected` with an error code; a bad event does not stop the others.
+    """
+    ids = [str(event.get("id")) for event in batch]
+    seen = set(db.session.scalars(select(ProgressEvent.client_event_id).where(
+        ProgressEvent.learner_id == learner.id, ProgressEvent.client_event_id.in_(ids))))
+    lessons = {lesson.id: lesson for lesson in db.session.scalars(select(Lesson).where(
+        Lesson.id.in_({e.get("lesson_id") for e in batch if isinstance(e.get("lesson_id"), int)})))}
+    results = []
+    for event, event_id in zip(batch, ids, strict=True):
+        if event_id in seen:
+            results.append({"id": event_id, "status": "duplicate"})
+            continue
+        lesson = lessons.get(event.get("lesson_id"))
+        if lesson is None or not lesson.is_active or event.get("kind") not in EVENT_KINDS:
+            results.append({"id": event_id, "status": "rejected", "code": "lesson-or-kind-invalid"})
+            continue
+        progress = 100 if event["kind"] == "complete" else int(event.get("progress") or 0)
+        occurred = event.get("occurred_at") or utcnow()
+        db.session.add(ProgressEvent(learner_id=learner.id, client_event_id=event_id, lesson_id=lesson.id,
+                                     kind=event["kind"], progress=progress, seconds=event.get("seconds"),
+                                     occurred_dt=min(occurred, utcnow()), helped_by_id=_helper_id(helper)))
+        record_lesson_progress(learner, lesson, progress, seconds=event.get("seconds") or 0,
+                               helper=helper, at=occurred)
+        seen.add(event_id)
+        results.append({"id": event_id, "status": "applied"})
+    db.session.flush()
+    return results

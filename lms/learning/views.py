@@ -1,0 +1,186 @@
+"""The learner's pages: catalogue, course, lessons, quiz, my learning.
+
+Every page works without JavaScript. A lesson page reads the lesson and the learner's
+progress in this course (two queries) and writes nothing except on the first visit;
+"mark as done" is a small POST that moves the learner on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from lms.access import require
+from lms.errors import DomainError
+from lms.extensions import db
+from lms.i18n import locale_code
+from lms.learning import operations, queries
+from lms.learning.acting import acting_learner, start_assisting, stop_assisting
+
+bp = Blueprint("learning", __name__, template_folder="templates")
+
+
+def _course_or_404(slug: str):
+    course = queries.course_by_slug(slug)
+    if course is None:
+        abort(404)
+    return course
+
+
+def _need_learner():
+    learner, helper = acting_learner()
+    if learner is None:
+        if current_user.is_authenticated:
+            flash(_("Staff accounts follow courses by helping a learner: open the learner's page and start helping."),
+                  "info")
+            return None, None, redirect(url_for("core.home"))
+        return None, None, redirect(url_for("accounts.login", next=request.path))
+    return learner, helper, None
+
+
+@bp.app_context_processor
+def inject_acting():
+    def assisting():
+        learner, helper = acting_learner()
+        return learner if helper is not None else None
+    return {"assisting_learner": assisting}
+
+
+@bp.get("/courses")
+def catalogue():
+    learner, _helper = acting_learner()
+    courses = queries.published_courses()
+    progress = {item.course.id: item for item in queries.my_learning(learner)}
+    return render_template("learning/catalogue.html", courses=courses, progress=progress)
+
+
+@bp.get("/courses/<slug>")
+def course(slug: str):
+    course = _course_or_404(slug)
+    learner, _helper = acting_learner()
+    lesson_progress = queries.progress_by_lesson(learner, course)
+    summary = queries.course_progress(learner, course, lesson_progress)
+    return render_template("learning/course.html", course=course, summary=summary, progress=lesson_progress,
+                           can_learn=learner is not None)
+
+
+@bp.post("/courses/<slug>/enroll")
+def enroll(slug: str):
+    course = _course_or_404(slug)
+    learner, helper, redirect_response = _need_learner()
+    if redirect_response:
+        return redirect_response
+    operations.enroll(learner, course, helper=helper)
+    db.session.commit()
+    first = course.lessons[0] if course.lessons else None
+    if first is None:
+        return redirect(url_for("learning.course", slug=slug))
+    return redirect(url_for("learning.lesson", slug=slug, lesson_slug=first.slug))
+
+
+@bp.get("/courses/<slug>/lessons/<lesson_slug>")
+def lesson(slug: str, lesson_slug: str):
+    course = _course_or_404(slug)
+    lesson = queries.lesson_in_course(course, lesson_slug)
+    if lesson is None:
+        abort(404)
+    learner, helper = acting_learner()
+    progress = queries.progress_by_lesson(learner, course)
+    if learner is not None and lesson.id not in progress:
+        # First visit: the learner has started this lesson (first seen, resume point).
+        progress[lesson.id] = operations.record_lesson_progress(learner, lesson, 0, helper=helper)
+        db.session.commit()
+    lessons = course.lessons
+    index = next(i for i, item in enumerate(lessons) if item.id == lesson.id)
+    return render_template(
+        "learning/lesson.html", course=course, lesson=lesson, lessons=lessons, index=index,
+        previous=lessons[index - 1] if index > 0 else None,
+        next=lessons[index + 1] if index + 1 < len(lessons) else None,
+        row=progress.get(lesson.id), can_learn=learner is not None,
+        body=lesson.body_html(locale_code()))
+
+
+@bp.post("/courses/<slug>/lessons/<lesson_slug>/complete")
+def complete_lesson(slug: str, lesson_slug: str):
+    course = _course_or_404(slug)
+    lesson = queries.lesson_in_course(course, lesson_slug)
+    if lesson is None:
+        abort(404)
+    learner, helper, redirect_response = _need_learner()
+    if redirect_response:
+        return redirect_response
+    operations.complete_lesson(learner, lesson, helper=helper)
+    db.session.commit()
+    lessons = course.lessons
+    index = next(i for i, item in enumerate(lessons) if item.id == lesson.id)
+    if index + 1 < len(lessons):
+        return redirect(url_for("learning.lesson", slug=slug, lesson_slug=lessons[index + 1].slug))
+    return redirect(url_for("learning.quiz", slug=slug))
+
+
+@bp.route("/courses/<slug>/quiz", methods=["GET", "POST"])
+def quiz(slug: str):
+    course = _course_or_404(slug)
+    learner, helper, redirect_response = _need_learner()
+    if redirect_response:
+        return redirect_response
+    questions = operations.active_questions(course)
+    if not questions:
+        abort(404)
+    summary = queries.course_progress(learner, course)
+    answers, attempt, error = {}, None, None
+    if request.method == "POST":
+        answers = {q.key: request.form.getlist(q.key) for q in questions}
+        answers = {key: value for key, value in answers.items() if value}
+        try:
+            attempt = operations.submit_quiz(learner, course, answers, helper=helper)
+        except DomainError as problem:
+            db.session.rollback()
+            error = problem.message
+        else:
+            db.session.commit()
+            summary = queries.course_progress(learner, course)
+    status = 422 if error else 200
+    return render_template("learning/quiz.html", course=course, questions=questions, summary=summary,
+                           attempt=attempt, error=error, answers=answers), status
+
+
+@bp.get("/my-learning")
+@login_required
+def my_learning():
+    learner, _helper = acting_learner()
+    return render_template("learning/my_learning.html", items=queries.my_learning(learner), learner=learner)
+
+
+@bp.post("/assist/<int:learner_id>")
+@login_required
+def start_assist(learner_id: int):
+    from lms.learners.models import Learner
+
+    learner = db.session.get(Learner, learner_id)
+    if learner is None or learner.is_deleted:
+        abort(404)
+    require("assist_learners", learner)
+    start_assisting(learner)
+    flash(_("You are now helping {name}. Their progress is saved to their account.").format(
+        name=learner.full_name), "info")
+    return redirect(url_for("learning.catalogue"))
+
+
+@bp.post("/assist/stop")
+@login_required
+def stop_assist():
+    stop_assisting()
+    return redirect(url_for("core.home"))
+
+
+@bp.get("/course-media/<slug>/<path:name>")
+def course_media(slug: str, name: str):
+    """Images of a course, straight from its content folder."""
+    folder = Path(current_app.config["COURSES_DIR"]) / slug / "images"
+    if queries.course_by_slug(slug) is None:
+        abort(404)
+    return send_from_directory(folder, name, max_age=86400)

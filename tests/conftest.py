@@ -1,0 +1,178 @@
+"""Test fixtures: one migrated database per run, one rolled-back transaction per test.
+
+The database is a temporary SQLite file, or PostgreSQL when TEST_DATABASE_URL is set
+(`.ci/run` does that). It is built with the real migrations and the real official list
+of units, then every test runs inside a transaction that is rolled back, so tests
+cannot see each other's rows.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from lms import create_app
+from lms.config import TestConfig
+from lms.extensions import db
+
+
+def _database_url(tmp_dir: Path) -> str:
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_dir / 'test.sqlite3'}"
+
+
+def _reset_database(app) -> None:
+    """Drop everything (PostgreSQL keeps data between runs), then migrate."""
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        upgrade()
+
+
+@pytest.fixture(scope="session")
+def app():
+    tmp = Path(tempfile.mkdtemp(prefix="lms-test-"))
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=_database_url(tmp))
+    _reset_database(app)
+    with app.app_context():
+        from lms.units.operations import load_official_units
+
+        load_official_units()
+        db.session.commit()
+        _load_fixture_data()
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _load_fixture_data() -> None:
+    """Content that many tests need and that no test changes: the course catalogue."""
+    try:
+        from lms.learning.content import sync_courses
+    except ImportError:
+        return
+    from flask import current_app
+
+    sync_courses(current_app.config["COURSES_DIR"])
+
+
+@pytest.fixture(autouse=True)
+def db_session(app):
+    """Every test runs in a transaction that is rolled back at the end."""
+    with app.app_context():
+        connection = db.engine.connect()
+        transaction = connection.begin()
+        original = db.session
+        db.session = db._make_scoped_session(
+            {"bind": connection, "join_transaction_mode": "create_savepoint"}
+        )
+        try:
+            yield db.session
+        finally:
+            db.session.remove()
+            db.session = original
+            if transaction.is_active:
+                transaction.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token(client, url: str = "/login") -> str:
+    """The CSRF token a real browser would send, read from a rendered page."""
+    page = client.get(url).get_data(as_text=True)
+    match = CSRF_RE.search(page)
+    assert match, f"no CSRF token on {url}"
+    return match.group(1)
+
+
+def post_form(client, url: str, data: dict, *, page: str | None = None, **kwargs):
+    """POST a form the way a browser does: with the token from the page it came from."""
+    payload = {"csrf_token": csrf_token(client, page or url), **data}
+    return client.post(url, data=payload, **kwargs)
+
+
+class Factory:
+    """Small builders for accounts and learners, with sensible defaults."""
+
+    password = "correct horse 42"
+
+    def __init__(self):
+        self._n = 0
+
+    def _next(self) -> int:
+        self._n += 1
+        return self._n
+
+    def unit(self, level: str, code: str):
+        from lms.units.queries import unit_by_code
+
+        unit = unit_by_code(level, code)
+        assert unit is not None, (level, code)
+        return unit
+
+    def commune(self, code: str = "00070"):  # Phường Hoàn Kiếm, Hà Nội
+        return self.unit("commune", code)
+
+    def province(self, code: str = "01"):
+        return self.unit("province", code)
+
+    def village(self, commune=None, name: str | None = None):
+        from lms.units.operations import create_village
+
+        return create_village(commune or self.commune(), name or f"Thôn {self._next()}")
+
+    def staff(self, role: str, unit=None, villages=(), username: str | None = None):
+        from lms.accounts.operations import create_staff
+        from lms.units.operations import ensure_nation
+
+        if unit is None:
+            unit = {"team_member": self.commune, "commune_official": self.commune,
+                    "province_official": self.province, "national_admin": ensure_nation}[role]()
+        return create_staff(role=role, unit=unit, username=username or f"staff{self._next()}",
+                            password=self.password, display_name="Cán bộ", villages=list(villages))
+
+    def learner(self, commune=None, village=None, full_name: str = "Nguyễn Thị Hoà",
+                login: str | None = None, **fields):
+        from lms.accounts.operations import sign_up_learner
+
+        return sign_up_learner(full_name=full_name, login=login or f"learner{self._next()}",
+                               password=self.password, commune=commune or self.commune(),
+                               village=village, consent_given=True, locale="vi", **fields)
+
+
+@pytest.fixture
+def make(db_session) -> Factory:
+    return Factory()
+
+
+@pytest.fixture
+def login(client):
+    """Log `user` in through the real login form."""
+
+    def _login(user, password: str = Factory.password):
+        response = post_form(client, "/login", {"login": user.login_name, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return response
+
+    return _login
