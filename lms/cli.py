@@ -129,3 +129,6 @@ def load_demo() -> None:
 def init_app(app) -> None:
     for group in (units_cli, accounts_cli, demo_cli):
         app.cli.add_command(group)
+    from lms.learning.cli import init_app as init_learning_cli
+
+    init_learning_cli(app)

@@ -24,6 +24,8 @@ def clean_text(value: str | None, *, multiline: bool = False) -> str:
     if value is None:
         return ""
     text = unicodedata.normalize("NFC", value)
+    if not multiline:
+        text = text.replace("\t", " ").replace("\r", " ").replace("\n", " ")
     keep = _KEEP_CONTROLS if multiline else set()
     text = "".join(
         ch

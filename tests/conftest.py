@@ -8,12 +8,16 @@ cannot see each other's rows.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 import tempfile
 from pathlib import Path
 
 import pytest
+from flask.globals import _cv_app, _cv_request
+from flask.testing import FlaskClient
+from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import text
 
 from lms import create_app
@@ -41,6 +45,7 @@ def _reset_database(app) -> None:
 def app():
     tmp = Path(tempfile.mkdtemp(prefix="lms-test-"))
     app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=_database_url(tmp))
+    app.test_client_class = IsolatedClient
     _reset_database(app)
     with app.app_context():
         from lms.units.operations import load_official_units
@@ -65,6 +70,14 @@ def _load_fixture_data() -> None:
     sync_courses(current_app.config["COURSES_DIR"])
 
 
+class BoundSession(FlaskSession):
+    """Flask-SQLAlchemy's session picks the engine itself and would ignore `bind`,
+    escaping the test's transaction; this one stays on the given connection."""
+
+    def get_bind(self, *args, **kwargs):
+        return self.bind if self.bind is not None else super().get_bind(*args, **kwargs)
+
+
 @pytest.fixture(autouse=True)
 def db_session(app):
     """Every test runs in a transaction that is rolled back at the end."""
@@ -73,7 +86,7 @@ def db_session(app):
         transaction = connection.begin()
         original = db.session
         db.session = db._make_scoped_session(
-            {"bind": connection, "join_transaction_mode": "create_savepoint"}
+            {"bind": connection, "join_transaction_mode": "create_savepoint", "class_": BoundSession}
         )
         try:
             yield db.session
@@ -83,6 +96,23 @@ def db_session(app):
             if transaction.is_active:
                 transaction.rollback()
             connection.close()
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose every request gets its own application context.
+
+    The test itself holds an app context (for the rolled-back session); without this,
+    Flask would reuse it for each request and per-request state in `g` (the logged-in
+    user, the chosen locale) would leak from one request to the next.
+    """
+
+    def open(self, *args, **kwargs):
+        def fresh_contexts():
+            _cv_app.set(None)
+            _cv_request.set(None)
+            return FlaskClient.open(self, *args, **kwargs)
+
+        return contextvars.copy_context().run(fresh_contexts)
 
 
 @pytest.fixture

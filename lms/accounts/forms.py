@@ -1,5 +1,5 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, IntegerField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
 from lms.forms import BaseForm, max_length
@@ -16,7 +16,8 @@ class SignupForm(BaseForm):
     login = StringField(_l("Mobile phone number or a username"), validators=[DataRequired(), max_length(64)])
     password = PasswordField(_l("Password (at least 8 characters)"), validators=[DataRequired(), max_length(200)])
     birth_year = IntegerField(_l("Year of birth"), validators=[Optional(), NumberRange(min=1900, max=2030)])
-    sex = SelectField(_l("Sex"), choices=[("", _l("Prefer not to say")), ("female", _l("Female")), ("male", _l("Male"))],
+    sex = SelectField(_l("Sex"), choices=[SelectChoice("", _l("Prefer not to say")), SelectChoice("female", _l("Female")),
+                               SelectChoice("male", _l("Male"))],
                       validators=[Optional()])
     village = SelectField(_l("Village or residential group"), choices=[], validators=[Optional()])
     consent = BooleanField()

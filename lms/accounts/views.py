@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from wtforms import SelectChoice
 
 from lms.accounts import operations
 from lms.accounts.forms import ChangePasswordForm, LoginForm, SignupForm
@@ -87,7 +88,8 @@ def signup():
 
     villages = units.villages_of(commune.id)
     form = SignupForm()
-    form.village.choices = [("", _("I don't know / not listed"))] + [(str(v.id), v.name) for v in villages]
+    form.village.choices = [SelectChoice("", _("I don't know / not listed"))] + [
+        SelectChoice(str(v.id), v.name) for v in villages]
     consent_version, consent_text = current_text(LEARNING, locale_code())
     status = 200
     if form.validate_on_submit():

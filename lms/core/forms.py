@@ -1,8 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import RadioField
+from wtforms import RadioField, SelectChoice
 
 from lms.forms import BaseForm
 
 
 class LanguageForm(BaseForm):
-    language = RadioField(_l("Language"), choices=[("vi", "Tiếng Việt"), ("en", "English")])
+    language = RadioField(_l("Language"), choices=[SelectChoice("vi", "Tiếng Việt"), SelectChoice("en", "English")])

@@ -1,0 +1,104 @@
+"""Bearer tokens for API clients.
+
+A token is 32 random bytes (URL-safe base64), shown to the client once; only its
+SHA-256 is stored, so a copy of the database does not let anyone act as a learner, and
+the lookup goes through the unique index on that hash (no secret is compared in
+Python). A token works until it is revoked or its account is disabled. Its last use is
+recorded at most once a minute, so reading lessons does not write on every request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from flask import current_app, g, request
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from lms.accounts.models import LEARNER, User
+from lms.api.errors import Forbidden, Unauthorized
+from lms.db import utcnow
+from lms.extensions import db
+from lms.learning.models import ApiToken
+
+TOKEN_BYTES = 32
+TOUCH_INTERVAL = timedelta(minutes=1)
+MAX_TOKEN_LENGTH = 200  # a real one has 43 characters
+
+
+def hash_token(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def issue_token(user: User, name: str) -> str:
+    """Create a token for `user` and return its secret, which is never stored."""
+    secret = secrets.token_urlsafe(TOKEN_BYTES)
+    db.session.add(ApiToken(user_id=user.id, token_hash=hash_token(secret), name=name))
+    db.session.flush()
+    return secret
+
+
+def revoke_token(token: ApiToken) -> None:
+    """Stop `token` from working (idempotent)."""
+    token.revoked_dt = token.revoked_dt or utcnow()
+
+
+def touch_token(token: ApiToken, now: datetime | None = None) -> None:
+    """Record the token's use, at most once per `TOUCH_INTERVAL`."""
+    now = now or utcnow()
+    if token.last_used_dt is None or now - token.last_used_dt >= TOUCH_INTERVAL:
+        token.last_used_dt = now
+
+
+def find_token(secret: str) -> tuple[ApiToken, User] | None:
+    """The live token with this secret and its active account, if there is one."""
+    if not secret or len(secret) > MAX_TOKEN_LENGTH:
+        return None
+    token = db.session.scalar(select(ApiToken).where(
+        ApiToken.token_hash == hash_token(secret), ApiToken.revoked_dt.is_(None)))
+    user = db.session.get(User, token.user_id) if token is not None else None
+    if user is None or not user.is_active:
+        return None
+    return token, user
+
+
+def public(view: Callable) -> Callable:
+    """Mark a view as reachable without a token."""
+    view.is_public = True
+    return view
+
+
+def load_token_user() -> None:
+    """Before each API request: authenticate the bearer token unless the view is public."""
+    view = current_app.view_functions.get(request.endpoint)
+    if getattr(view, "is_public", False):
+        return
+    header = request.headers.get("Authorization", "").strip()
+    if not header:
+        raise Unauthorized("token-missing", _l("Log in first: send your access token as 'Authorization: Bearer …'."))
+    scheme, _, secret = header.partition(" ")
+    found = find_token(secret.strip()) if scheme.lower() == "bearer" else None
+    if found is None:
+        raise Unauthorized("token-invalid", _l("This access token is not valid any more. Please log in again."))
+    g.api_token, g.api_user = found
+    touch_token(g.api_token)
+
+
+def current_token() -> ApiToken:
+    return g.api_token
+
+
+def current_user() -> User:
+    return g.api_user
+
+
+def current_learner():
+    """The learner behind the token; staff accounts follow courses only by helping on the website."""
+    user = g.api_user
+    learner = getattr(user, "learner", None)
+    if user.role != LEARNER or learner is None or learner.is_deleted:
+        raise Forbidden("learner-required", _l("Only a learner's account can do this."))
+    return learner

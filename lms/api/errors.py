@@ -1,0 +1,71 @@
+"""API errors: a stable code, a message in the client's language, the right status.
+
+Operations raise `DomainError`s with a generic status (400 unless they say otherwise);
+the API refines it: a well-formed request that an operation refuses (a quiz with
+unanswered questions, a quiz before the lessons are done) is 422, a wrong login 401,
+a throttled one 429. Problems with the request itself, found before any operation runs,
+are `ApiError`s and keep their own status. Every 401 says how to authenticate.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify
+
+from lms.errors import DomainError
+from lms.extensions import db
+
+
+class ApiError(DomainError):
+    """A problem with the request itself (shape, credentials, state), found by the API."""
+
+
+class InvalidRequest(ApiError):
+    status = 400
+
+
+class Unauthorized(ApiError):
+    status = 401
+
+
+class Forbidden(ApiError):
+    status = 403
+
+
+class Conflict(ApiError):
+    status = 409
+
+
+# Operation codes whose HTTP status is not the generic one.
+STATUS_BY_CODE = {"login-invalid": 401, "login-throttled": 429}
+INVALID_TOKEN_CODES = frozenset({"token-invalid"})
+
+
+def status_of(error: DomainError) -> int:
+    if isinstance(error, ApiError):
+        return error.status
+    if error.code in STATUS_BY_CODE:
+        return STATUS_BY_CODE[error.code]
+    return 422 if error.status == 400 else error.status
+
+
+def error_response(status: int, code: str, message: str, field: str | None = None):
+    body = {"code": code, "message": message}
+    if field:
+        body["field"] = field
+    response = jsonify(error=body)
+    response.status_code = status
+    if status == 401:
+        challenge = 'Bearer realm="api"'
+        if code in INVALID_TOKEN_CODES:
+            challenge += ', error="invalid_token"'
+        response.headers["WWW-Authenticate"] = challenge
+    if status == 429:
+        response.headers["Retry-After"] = str(current_app.config["LOGIN_WINDOW_SECONDS"])
+    return response
+
+
+def init_blueprint(bp: Blueprint) -> None:
+    @bp.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        db.session.rollback()
+        return error_response(status_of(error), error.code, error.message, error.field)
