@@ -7,6 +7,7 @@ mishandles SAVEPOINT, so we take over BEGIN ourselves, as SQLAlchemy's docs advi
 
 from __future__ import annotations
 
+from flask import has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -39,4 +40,16 @@ def install_engine_events(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql(_begin_statement(connection))
+
+
+def _begin_statement(connection) -> str:
+    """IMMEDIATE for transactions that may write, so two writers queue on the busy
+    timeout instead of one failing with "database is locked" when it upgrades its
+    read snapshot; plain (deferred) BEGIN for page reads, which WAL never blocks."""
+    mode = connection.get_execution_options().get("sqlite_begin")
+    if mode:
+        return f"BEGIN {mode}"
+    if has_request_context() and request.method in ("GET", "HEAD", "OPTIONS"):
+        return "BEGIN"
+    return "BEGIN IMMEDIATE"

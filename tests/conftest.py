@@ -82,9 +82,11 @@ class BoundSession(FlaskSession):
 def db_session(app):
     """Every test runs in a transaction that is rolled back at the end."""
     with app.app_context():
-        connection = db.engine.connect()
+        # Deferred, so tests that commit from other threads are not blocked by it.
+        connection = db.engine.connect().execution_options(sqlite_begin="DEFERRED")
         transaction = connection.begin()
         original = db.session
+        db.original_session = original
         db.session = db._make_scoped_session(
             {"bind": connection, "join_transaction_mode": "create_savepoint", "class_": BoundSession}
         )

@@ -12,6 +12,7 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.exc import OperationalError
 
 from lms.access import require
 from lms.errors import DomainError
@@ -91,8 +92,13 @@ def lesson(slug: str, lesson_slug: str):
     progress = queries.progress_by_lesson(learner, course)
     if learner is not None and lesson.id not in progress:
         # First visit: the learner has started this lesson (first seen, resume point).
-        progress[lesson.id] = operations.record_lesson_progress(learner, lesson, 0, helper=helper)
-        db.session.commit()
+        # Best effort: if the database is busy, the page is still shown.
+        try:
+            progress[lesson.id] = operations.record_lesson_progress(learner, lesson, 0, helper=helper)
+            db.session.commit()
+        except OperationalError:
+            db.session.rollback()
+            current_app.logger.warning("first-visit progress not recorded (database busy)")
     lessons = course.lessons
     index = next(i for i, item in enumerate(lessons) if item.id == lesson.id)
     return render_template(

@@ -1,0 +1,35 @@
+"""The fixed wording of a certificate, in Vietnamese and English.
+
+The renderer knows nothing about Flask or gettext: the app chooses the locale
+and passes it in ``CertificateData.locale``. To add a language, add a dict with
+the same keys (tests check every locale has every key) and a date format in
+``render._format_date``.
+"""
+
+#: Fixed wording per locale. Dates are formatted separately (babel).
+LABELS: dict[str, dict[str, str]] = {
+    "vi": {
+        "programme": "Bình dân học vụ số",
+        "title": "GIẤY CHỨNG NHẬN",
+        "document_title": "Giấy chứng nhận",
+        "certifies": "Chứng nhận",
+        "completed": "đã hoàn thành khóa học",
+        "completed_on": "Ngày hoàn thành",
+        "issued_at": "Nơi cấp",
+        "serial": "Số hiệu",
+        "code": "Mã xác minh",
+        "scan": "Quét mã QR để xác minh",
+    },
+    "en": {
+        "programme": "Digital Literacy for All",
+        "title": "CERTIFICATE",
+        "document_title": "Certificate",
+        "certifies": "This is to certify that",
+        "completed": "has completed the course",
+        "completed_on": "Completed on",
+        "issued_at": "Issued at",
+        "serial": "Serial no.",
+        "code": "Verification code",
+        "scan": "Scan the QR code to verify",
+    },
+}
