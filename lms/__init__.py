@@ -71,11 +71,15 @@ def configure_security(app: Flask) -> None:
 
 def configure_blueprints(app: Flask) -> None:
     from lms.accounts.views import bp as accounts_bp
+    from lms.api.views import bp as api_bp
+    from lms.certs.views import bp as certs_bp
     from lms.core.views import bp as core_bp
+    from lms.extensions import csrf
     from lms.learning.views import bp as learning_bp
     from lms.units.views import bp as units_bp
 
-    for blueprint in (core_bp, accounts_bp, units_bp, learning_bp):
+    csrf.exempt(api_bp)  # bearer-token clients only; the API never reads the session cookie
+    for blueprint in (core_bp, accounts_bp, units_bp, learning_bp, api_bp, certs_bp):
         app.register_blueprint(blueprint)
 
 

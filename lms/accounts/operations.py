@@ -6,7 +6,7 @@ import secrets
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms.accounts import throttle
@@ -159,6 +159,10 @@ def set_password(user: User, new_password: str, *, by=None) -> None:
     user.password_hash = hash_password(new_password)
     user.session_token = secrets.token_hex(8)
     user.must_change_password = by is not None and by.id != user.id
+    from lms.learning.models import ApiToken  # API tokens end with the password, like sessions
+
+    db.session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_dt.is_(None))
+                       .values(revoked_dt=utcnow()))
     record("account.password", actor=by or user, unit_id=None, user_id=user.id)
 
 

@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from lms.accounts.models import LEARNER, User
-from lms.api.errors import Forbidden, Unauthorized
+from lms.api.errors import ForbiddenError, UnauthorizedError
 from lms.db import utcnow
 from lms.extensions import db
 from lms.learning.models import ApiToken
@@ -30,7 +30,7 @@ MAX_TOKEN_LENGTH = 200  # a real one has 43 characters
 
 
 def hash_token(secret: str) -> str:
-    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def issue_token(user: User, name: str) -> str:
@@ -46,11 +46,13 @@ def revoke_token(token: ApiToken) -> None:
     token.revoked_dt = token.revoked_dt or utcnow()
 
 
-def touch_token(token: ApiToken, now: datetime | None = None) -> None:
-    """Record the token's use, at most once per `TOUCH_INTERVAL`."""
+def touch_token(token: ApiToken, now: datetime | None = None) -> bool:
+    """Record the token's use, at most once per `TOUCH_INTERVAL`; True if it was recorded."""
     now = now or utcnow()
-    if token.last_used_dt is None or now - token.last_used_dt >= TOUCH_INTERVAL:
-        token.last_used_dt = now
+    if token.last_used_dt is not None and now - token.last_used_dt < TOUCH_INTERVAL:
+        return False
+    token.last_used_dt = now
+    return True
 
 
 def find_token(secret: str) -> tuple[ApiToken, User] | None:
@@ -78,21 +80,19 @@ def load_token_user() -> None:
         return
     header = request.headers.get("Authorization", "").strip()
     if not header:
-        raise Unauthorized("token-missing", _l("Log in first: send your access token as 'Authorization: Bearer …'."))
+        raise UnauthorizedError("token-missing",
+                                _l("Log in first: send your access token as 'Authorization: Bearer …'."))
     scheme, _, secret = header.partition(" ")
     found = find_token(secret.strip()) if scheme.lower() == "bearer" else None
     if found is None:
-        raise Unauthorized("token-invalid", _l("This access token is not valid any more. Please log in again."))
+        raise UnauthorizedError("token-invalid",
+                                _l("This access token is not valid any more. Please log in again."))
     g.api_token, g.api_user = found
-    touch_token(g.api_token)
+    g.api_token_touched = touch_token(g.api_token)
 
 
 def current_token() -> ApiToken:
     return g.api_token
-
-
-def current_user() -> User:
-    return g.api_user
 
 
 def current_learner():
@@ -100,5 +100,5 @@ def current_learner():
     user = g.api_user
     learner = getattr(user, "learner", None)
     if user.role != LEARNER or learner is None or learner.is_deleted:
-        raise Forbidden("learner-required", _l("Only a learner's account can do this."))
+        raise ForbiddenError("learner-required", _l("Only a learner's account can do this."))
     return learner

@@ -19,19 +19,19 @@ class ApiError(DomainError):
     """A problem with the request itself (shape, credentials, state), found by the API."""
 
 
-class InvalidRequest(ApiError):
+class InvalidRequestError(ApiError):
     status = 400
 
 
-class Unauthorized(ApiError):
+class UnauthorizedError(ApiError):
     status = 401
 
 
-class Forbidden(ApiError):
+class ForbiddenError(ApiError):
     status = 403
 
 
-class Conflict(ApiError):
+class ConflictError(ApiError):
     status = 409
 
 

@@ -253,7 +253,8 @@ def apply_progress_events(learner, batch: list[dict], *, helper=None) -> list[di
             results.append({"id": event_id, "status": "duplicate"})
             continue
         lesson = lessons.get(event.get("lesson_id"))
-        if lesson is None or not lesson.is_active or event.get("kind") not in EVENT_KINDS:
+        if (lesson is None or not lesson.is_active or not lesson.course.is_published
+                or event.get("kind") not in EVENT_KINDS):
             results.append({"id": event_id, "status": "rejected", "code": "lesson-or-kind-invalid"})
             continue
         progress = 100 if event["kind"] == "complete" else int(event.get("progress") or 0)

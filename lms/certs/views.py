@@ -1,0 +1,355 @@
+"""Certificate pages: public verification, the learner's own, staff lists and bulk print.
+
+Every page works without JavaScript. PDFs are rendered on request from the stored
+snapshot (same data, same bytes); the views only send the bytes. Bulk printing is cut
+into parts of at most `PRINT_BATCH_SIZE` pages, each rendered into a temporary file so
+memory stays flat, with plain "part 1 of N" links.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import tempfile
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_login import current_user, login_required
+
+import certificates
+from lms.access import COMMUNE, VILLAGES, may, require, scope_units
+from lms.accounts.models import LEARNER
+from lms.certs import operations, queries
+from lms.certs.forms import CertificateFilterForm, ReasonForm, VerifyForm
+from lms.certs.queries import PRINT_BATCH_SIZE, CertificateFilter
+from lms.errors import DomainError, NotFound
+from lms.extensions import db
+from lms.i18n import locale_code
+from lms.learning.acting import acting_learner
+from lms.units.queries import villages_of
+
+bp = Blueprint("certs", __name__, template_folder="templates")
+
+PER_PAGE = 100
+MISTYPED = "mistyped"
+
+
+class CodeMistypedError(DomainError):
+    status = 400
+
+
+class CertificateRevokedError(DomainError):
+    status = 410
+
+
+def _mistyped_message():
+    return _l("This code is incomplete or has a typing mistake. Check every character against the "
+              "certificate: the code has 11 letters and digits, like K7XM-3FHP-94T.")
+
+
+@bp.app_template_filter("verification_code")
+def verification_code_filter(code: str) -> str:
+    """Grouped for reading, e.g. K7XM-3FHP-94T."""
+    return certificates.format_code(code)
+
+
+# Public verification ------------------------------------------------------------------
+
+def _lookup(code: str):
+    """(canonical code, certificate or None); raises CodeMistypedError before any lookup."""
+    canonical = certificates.normalize_code(code)
+    if not certificates.is_well_formed(canonical):
+        raise CodeMistypedError("code-mistyped", _mistyped_message())
+    certificate = queries.certificate_by_code(canonical)
+    if certificate is not None and certificate.learner.is_deleted:
+        certificate = None  # the learner's data was erased on request
+    return canonical, certificate
+
+
+@bp.get("/verify")
+def verify_form():
+    form = VerifyForm(request.args)
+    if "code" not in request.args:
+        return render_template("certs/verify.html", form=VerifyForm(formdata=None), result=None)
+    if form.validate():
+        canonical = certificates.normalize_code(form.code.data)
+        if certificates.is_well_formed(canonical):
+            return redirect(url_for("certs.verify_certificate", code=canonical))
+        form.code.errors = [*form.code.errors, _mistyped_message()]
+    return render_template("certs/verify.html", form=form, result=None), 422
+
+
+@bp.get("/verify/<code>")
+def verify_certificate(code: str):
+    form = VerifyForm(formdata=None, data={"code": code})
+    try:
+        canonical, certificate = _lookup(code)
+    except CodeMistypedError as error:
+        form.code.errors = [*form.code.errors, error.message]
+        return render_template("certs/verify.html", form=form, result=MISTYPED), 400
+    if canonical != code:  # typed with dashes or in lower case: show the canonical address
+        return redirect(url_for("certs.verify_certificate", code=canonical))
+    if certificate is None:
+        return render_template("certs/verify.html", form=form, result="unknown",
+                               code=certificates.format_code(canonical)), 404
+    can_manage = may(current_user, "read_learners", certificate.learner)
+    return render_template("certs/verify.html", form=VerifyForm(formdata=None), result=certificate.status,
+                           certificate=certificate, can_manage=can_manage)
+
+
+@bp.get("/api/v1/certificates/<code>")
+def api_certificate(code: str):
+    """The same facts as the verification page, as JSON (errors are JSON too)."""
+    _canonical, certificate = _lookup(code)
+    if certificate is None:
+        raise NotFound("certificate-unknown", _l("No certificate has this code."))
+    return jsonify(certificate={
+        "status": certificate.status,
+        "serial": certificate.serial,
+        "verification_code": certificates.format_code(certificate.verification_code),
+        "full_name": certificate.full_name,
+        "course_title": {"vi": certificate.course_title_vi, "en": certificate.course_title_en},
+        "completed_on": certificate.completed_on.isoformat(),
+        "commune_name": certificate.commune_name,
+        "province_name": certificate.province_name,
+        "revoked_dt": certificate.revoked_dt.isoformat() if certificate.revoked_dt else None,
+        "revocation_reason": certificate.revocation_reason,
+        "verify_url": queries.verify_url(certificate),
+    })
+
+
+# The learner's own certificates, and single downloads ---------------------------------
+
+@bp.get("/certificates")
+@login_required
+def my_certificates():
+    learner, _helper = acting_learner()
+    if learner is None:
+        if may(current_user, "read_learners"):
+            return redirect(url_for("certs.issued"))
+        abort(404)
+    return render_template("certs/my_certificates.html", learner=learner,
+                           certificates=queries.certificates_of(learner))
+
+
+def _is_own(certificate) -> bool:
+    learner = getattr(current_user, "learner", None) if current_user.role == LEARNER else None
+    return learner is not None and learner.id == certificate.learner_id
+
+
+def _language() -> str:
+    lang = request.args.get("lang")
+    return lang if lang in current_app.config["LANGUAGES"] else locale_code()
+
+
+def _pdf_response(data, download_name: str):
+    response = send_file(data, mimetype="application/pdf", as_attachment=True, download_name=download_name)
+    response.headers["Cache-Control"] = "no-store"  # personal data on a possibly shared phone
+    return response
+
+
+@bp.get("/certificates/<serial>.pdf")
+@login_required
+def download_certificate(serial: str):
+    certificate = queries.certificate_by_serial(serial)
+    if certificate is None or certificate.learner.is_deleted:
+        abort(404)
+    own = _is_own(certificate)
+    if not own and not may(current_user, "read_learners", certificate.learner):
+        abort(403)
+    if certificate.is_revoked:
+        raise CertificateRevokedError("certificate-revoked", _l(
+            "This certificate has been revoked and can no longer be downloaded."))
+    lang = _language()
+    pdf = certificates.render_certificate(queries.certificate_data(certificate, lang))
+    if not own:
+        operations.record_download(certificate, actor=current_user, locale=lang)
+        db.session.commit()
+    return _pdf_response(io.BytesIO(pdf), f"certificate-{certificate.serial}-{lang}.pdf")
+
+
+# Staff: list, bulk print, bulk marks ----------------------------------------------------
+
+def _villages_in_scope() -> list:
+    scope = scope_units(current_user)
+    if scope.level not in (COMMUNE, VILLAGES):
+        return []
+    return [village for village in villages_of(scope.unit_id) if scope.covers_unit(village)]
+
+
+def _int_arg(source, name: str, default: int | None = None, minimum: int = 1) -> int | None:
+    try:
+        value = int(source.get(name, ""))
+    except ValueError:
+        return default
+    return value if value >= minimum else default
+
+
+def _read_filters(source) -> tuple[CertificateFilterForm, CertificateFilter | None]:
+    """The filter form bound to `source` (query string or form), and its filters if valid."""
+    form = CertificateFilterForm(source)
+    form.set_villages(_villages_in_scope())
+    if not form.validate():
+        return form, None
+    return form, CertificateFilter(village_id=form.village.data, date_from=form.date_from.data,
+                                   date_to=form.date_to.data, status=form.status.data,
+                                   upto_id=_int_arg(source, "upto", minimum=0))
+
+
+def _filter_args(filters: CertificateFilter) -> dict:
+    """Query-string arguments that reproduce `filters` (for links and hidden fields)."""
+    args = {"village": filters.village_id, "status": filters.status, "upto": filters.upto_id,
+            "date_from": filters.date_from.isoformat() if filters.date_from else None,
+            "date_to": filters.date_to.isoformat() if filters.date_to else None}
+    return {key: value for key, value in args.items() if value is not None}
+
+
+@bp.get("/certificates/issued")
+@login_required
+def issued():
+    require("read_learners")
+    form, filters = _read_filters(request.args)
+    if filters is None:
+        return render_template("certs/issued.html", form=form, total=None), 422
+    if filters.upto_id is None:  # pin the set the page shows (see CertificateFilter)
+        filters = dataclasses.replace(filters, upto_id=queries.last_certificate_id())
+    total = queries.count_certificates(current_user, filters)
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(_int_arg(request.args, "page", 1), pages)
+    return render_template(
+        "certs/issued.html", form=form, filters=filters, args=_filter_args(filters), total=total,
+        page=page, pages=pages, rows=queries.certificates_page(current_user, filters, page, PER_PAGE),
+        parts=queries.part_count(total, PRINT_BATCH_SIZE), batch_size=PRINT_BATCH_SIZE,
+        can_print=may(current_user, "print_certificates") and filters.is_printable)
+
+
+@bp.get("/certificates/print.pdf")
+@login_required
+def print_certificates():
+    require("print_certificates")
+    _form, filters = _read_filters(request.args)
+    if filters is None or not filters.is_printable or filters.upto_id is None:
+        abort(400)
+    part = _int_arg(request.args, "part", 1)
+    rows = queries.certificates_page(current_user, filters, part, PRINT_BATCH_SIZE)
+    if not rows:
+        abort(404)
+    parts = queries.part_count(queries.count_certificates(current_user, filters), PRINT_BATCH_SIZE)
+    lang = _language()
+    operations.record_bulk_print(current_user, filters, part, [row.id for row in rows])
+    db.session.commit()
+    # Pages go to a temporary file as they are drawn (render_many streams), so memory
+    # stays flat; the response then streams the file in chunks and deletes it.
+    out = tempfile.TemporaryFile()
+    try:
+        certificates.render_many((queries.certificate_data(row, lang) for row in rows), out)
+        size = out.tell()
+        out.seek(0)
+    except BaseException:
+        out.close()
+        raise
+    response = Response(_chunks(out), mimetype="application/pdf", headers={
+        "Content-Length": str(size), "Cache-Control": "no-store",
+        "Content-Disposition": f'attachment; filename="certificates-{part}-of-{parts}.pdf"'})
+    return response
+
+
+def _chunks(file, size: int = 64 * 1024):
+    """Stream `file` and close it, also when the client goes away half-way."""
+    with file:
+        while data := file.read(size):
+            yield data
+
+
+def _bulk_mark(mark, message):
+    require("print_certificates")
+    _form, filters = _read_filters(request.form)
+    if filters is None or filters.upto_id is None:
+        abort(400)
+    count = mark(current_user, filters)
+    db.session.commit()
+    flash(message(count), "success")
+    args = _filter_args(filters)
+    args.pop("upto", None)
+    return redirect(url_for("certs.issued", **args))
+
+
+@bp.post("/certificates/mark-printed")
+@login_required
+def mark_printed():
+    return _bulk_mark(operations.mark_printed, lambda count: ngettext(
+        "{count} certificate marked as printed.", "{count} certificates marked as printed.", count
+    ).format(count=count))
+
+
+@bp.post("/certificates/mark-handed-over")
+@login_required
+def mark_handed_over():
+    return _bulk_mark(operations.mark_handed_over, lambda count: ngettext(
+        "{count} certificate marked as handed over.", "{count} certificates marked as handed over.", count
+    ).format(count=count))
+
+
+# Staff: one certificate, revoke and reinstate -------------------------------------------
+
+def _certificate_in_scope(serial: str, action: str = "read_learners"):
+    certificate = queries.certificate_by_serial(serial)
+    if certificate is None or certificate.learner.is_deleted:
+        abort(404)
+    require(action, certificate.learner)
+    return certificate
+
+
+def _manage_page(certificate, form=None, status: int = 200):
+    can_revoke = may(current_user, "revoke_certificates", certificate.learner)
+    return render_template("certs/manage.html", certificate=certificate, form=form or ReasonForm(formdata=None),
+                           can_revoke=can_revoke), status
+
+
+@bp.get("/certificates/manage/<serial>")
+@login_required
+def manage(serial: str):
+    certificate = _certificate_in_scope(serial)
+    return _manage_page(certificate)
+
+
+def _change_status(serial: str, change, message: str):
+    certificate = _certificate_in_scope(serial, "revoke_certificates")
+    form = ReasonForm()
+    if form.validate():
+        try:
+            change(certificate, form.reason.data, actor=current_user)
+        except DomainError as error:
+            db.session.rollback()
+            form.reason.errors = [*form.reason.errors, error.message]
+        else:
+            db.session.commit()
+            flash(message.format(serial=certificate.serial), "success")
+            return redirect(url_for("certs.manage", serial=certificate.serial))
+    return _manage_page(certificate, form, 422)
+
+
+@bp.post("/certificates/manage/<serial>/revoke")
+@login_required
+def revoke(serial: str):
+    return _change_status(serial, operations.revoke_certificate, _("Certificate {serial} is revoked."))
+
+
+@bp.post("/certificates/manage/<serial>/reinstate")
+@login_required
+def reinstate(serial: str):
+    return _change_status(serial, operations.reinstate_certificate, _("Certificate {serial} is valid again."))
