@@ -1,0 +1,1 @@
+"""Certificates: issued on course completion, verified publicly, printed in bulk (see models)."""

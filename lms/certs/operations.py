@@ -11,7 +11,7 @@ transaction is never poisoned, and there is never a second certificate.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -40,7 +40,7 @@ class CertificateError(DomainError):
     pass
 
 
-def local_date(moment: datetime):
+def local_date(moment: datetime) -> date:
     """The calendar day of `moment` in Vietnam (what is printed), not in UTC."""
     return moment.astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
 
@@ -108,8 +108,14 @@ def _clean_reason(reason: str | None) -> str:
     return reason
 
 
+def _require_revoker(actor, certificate: Certificate) -> None:
+    if not may(actor, "revoke_certificates", certificate.learner):
+        raise NotAllowed("not-allowed", _l("You do not have access to this page."))
+
+
 def revoke_certificate(certificate: Certificate, reason: str, *, actor) -> Certificate:
     """Revoke a certificate; the verification page then says so, with the date and reason."""
+    _require_revoker(actor, certificate)
     reason = _clean_reason(reason)
     if certificate.is_revoked:
         raise CertificateError("already-revoked", _l("This certificate is already revoked."))
@@ -125,6 +131,7 @@ def revoke_certificate(certificate: Certificate, reason: str, *, actor) -> Certi
 
 def reinstate_certificate(certificate: Certificate, reason: str, *, actor) -> Certificate:
     """Make a revoked certificate valid again; the revocation stays in the audit log."""
+    _require_revoker(actor, certificate)
     reason = _clean_reason(reason)
     if not certificate.is_revoked:
         raise CertificateError("not-revoked", _l("This certificate is not revoked."))

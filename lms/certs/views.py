@@ -33,7 +33,7 @@ from flask_login import current_user, login_required
 import certificates
 from lms.access import COMMUNE, VILLAGES, may, require, scope_units
 from lms.accounts.models import LEARNER
-from lms.certs import operations, queries
+from lms.certs import operations, queries  # importing operations connects issue_certificate
 from lms.certs.forms import CertificateFilterForm, ReasonForm, VerifyForm
 from lms.certs.queries import PRINT_BATCH_SIZE, CertificateFilter
 from lms.errors import DomainError, NotFound

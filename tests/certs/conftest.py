@@ -1,5 +1,5 @@
-"""Fixtures for certificate tests: a small course, a learner who completes it, and a
-database with real commits for concurrency tests.
+"""Fixtures and helpers for certificate tests: a small course, a learner who completes
+it, and a database with real commits for concurrency tests.
 
 The course is built here rather than taken from `courses/`, so these tests do not
 change when the content does.
@@ -64,20 +64,6 @@ def complete_course(learner, course):
     attempt = submit_quiz(learner, course, right_answers(course))
     assert attempt.is_passed
     return enrollment_for(learner, course)
-
-
-class Flows:
-    """The helpers above, as a fixture (test modules import nothing from conftest)."""
-
-    build_course = staticmethod(build_course)
-    right_answers = staticmethod(right_answers)
-    finish_lessons = staticmethod(finish_lessons)
-    complete_course = staticmethod(complete_course)
-
-
-@pytest.fixture
-def flows() -> Flows:
-    return Flows()
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from lms.learning import events
 from lms.learning.models import Enrollment, QuizAttempt
 from lms.learning.operations import submit_quiz, try_complete
 from lms.learning.queries import enrollment_for
+from tests.certs.conftest import complete_course, finish_lessons, right_answers
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -28,13 +29,13 @@ def count_for(enrollment_id: int) -> int:
                              .where(Certificate.enrollment_id == enrollment_id))
 
 
-def test_completing_a_course_issues_a_certificate(app, make, course, flows):
+def test_completing_a_course_issues_a_certificate(app, make, course):
     commune = make.commune()
     nfd_name = unicodedata.normalize("NFD", "Nguyễn Thị Hoà")
     user = make.learner(commune=commune, full_name=nfd_name)
     learner = user.learner
 
-    enrollment = flows.complete_course(learner, course)
+    enrollment = complete_course(learner, course)
 
     certificate = db.session.scalar(select(Certificate).where(Certificate.enrollment_id == enrollment.id))
     assert certificate is not None
@@ -53,18 +54,18 @@ def test_completing_a_course_issues_a_certificate(app, make, course, flows):
     assert certificate.is_revoked is False and certificate.printed_dt is None
 
 
-def test_completion_date_is_the_day_in_vietnam(make, course, flows):
+def test_completion_date_is_the_day_in_vietnam(make, course):
     user = make.learner()
-    enrollment = flows.complete_course(user.learner, course)
+    enrollment = complete_course(user.learner, course)
     enrollment.completed_dt = datetime(2026, 11, 21, 18, 30, tzinfo=ZoneInfo("UTC"))  # 01:30 on the 22nd in Hà Nội
     db.session.delete(queries.certificate_for_enrollment(enrollment.id))
     db.session.flush()
     assert operations.issue_certificate(enrollment).completed_on == date(2026, 11, 22)
 
 
-def test_no_certificate_before_completion(make, course, flows):
+def test_no_certificate_before_completion(make, course):
     learner = make.learner().learner
-    flows.finish_lessons(learner, course)  # lessons done, quiz not taken
+    finish_lessons(learner, course)  # lessons done, quiz not taken
     enrollment = enrollment_for(learner, course)
     assert queries.certificates_of(learner) == []
     with pytest.raises(operations.CertificateError) as error:
@@ -73,13 +74,13 @@ def test_no_certificate_before_completion(make, course, flows):
     assert count_for(enrollment.id) == 0
 
 
-def test_repeated_completion_issues_once(make, course, flows):
+def test_repeated_completion_issues_once(make, course):
     learner = make.learner().learner
-    enrollment = flows.complete_course(learner, course)
+    enrollment = complete_course(learner, course)
     first = queries.certificate_for_enrollment(enrollment.id)
 
-    flows.finish_lessons(learner, course)  # the learner goes through it all again
-    submit_quiz(learner, course, flows.right_answers(course))
+    finish_lessons(learner, course)  # the learner goes through it all again
+    submit_quiz(learner, course, right_answers(course))
     assert try_complete(enrollment) is False
     assert operations.issue_certificate(enrollment).id == first.id
     events.course_completed.send(enrollment, helper=None)  # even a duplicate event
@@ -88,9 +89,9 @@ def test_repeated_completion_issues_once(make, course, flows):
     assert queries.certificates_of(learner) == [first]
 
 
-def test_snapshot_does_not_follow_later_changes(make, course, flows):
+def test_snapshot_does_not_follow_later_changes(make, course):
     user = make.learner(full_name="Lê Thị Mai")
-    flows.complete_course(user.learner, course)
+    complete_course(user.learner, course)
     (certificate,) = queries.certificates_of(user.learner)
     user.learner.full_name = "Lê Thị Mai Anh"
     course.title_vi = "Tên khoá học mới"
@@ -103,12 +104,12 @@ def test_snapshot_does_not_follow_later_changes(make, course, flows):
 
 # Races: real commits on separate sessions ---------------------------------------------------
 
-def _completed_without_certificate(committed, flows, login: str) -> int:
+def _completed_without_certificate(committed, login: str) -> int:
     """A committed, completed enrolment whose certificate was not issued (receiver muted)."""
     user = committed.learner(login)
     course = committed.course()
     with events.course_completed.muted():
-        enrollment = flows.complete_course(user.learner, course)
+        enrollment = complete_course(user.learner, course)
     db.session.commit()
     enrollment_id = enrollment.id
     assert count_for(enrollment_id) == 0
@@ -146,8 +147,8 @@ def _in_threads(app, count: int, work) -> list:
     return results
 
 
-def test_a_lost_race_returns_the_winners_certificate(app, committed, flows, monkeypatch):
-    enrollment_id = _completed_without_certificate(committed, flows, "race-loser")
+def test_a_lost_race_returns_the_winners_certificate(app, committed, monkeypatch):
+    enrollment_id = _completed_without_certificate(committed, "race-loser")
     with app.app_context():  # the winner, committed first
         winner = operations.issue_certificate(db.session.get(Enrollment, enrollment_id))
         db.session.commit()
@@ -173,8 +174,8 @@ def test_a_lost_race_returns_the_winners_certificate(app, committed, flows, monk
         assert count_for(enrollment_id) == 1
 
 
-def test_concurrent_issue_creates_one_certificate(app, committed, flows):
-    enrollment_id = _completed_without_certificate(committed, flows, "race-issue")
+def test_concurrent_issue_creates_one_certificate(app, committed):
+    enrollment_id = _completed_without_certificate(committed, "race-issue")
 
     def issue():
         return operations.issue_certificate(db.session.get(Enrollment, enrollment_id)).id
@@ -186,11 +187,11 @@ def test_concurrent_issue_creates_one_certificate(app, committed, flows):
         assert db.session.get(Certificate, ids[0]).enrollment_id == enrollment_id
 
 
-def test_concurrent_quiz_submissions_issue_one_certificate(app, committed, flows):
+def test_concurrent_quiz_submissions_issue_one_certificate(app, committed):
     user = committed.learner("race-quiz")
     course = committed.course()
     learner_id, course_id = user.learner.id, course.id
-    flows.finish_lessons(user.learner, course)
+    finish_lessons(user.learner, course)
     db.session.commit()
 
     def pass_quiz():
@@ -198,7 +199,7 @@ def test_concurrent_quiz_submissions_issue_one_certificate(app, committed, flows
         from lms.learning.models import Course
 
         learner, course = db.session.get(Learner, learner_id), db.session.get(Course, course_id)
-        return submit_quiz(learner, course, flows.right_answers(course)).id
+        return submit_quiz(learner, course, right_answers(course)).id
 
     _in_threads(app, 5, pass_quiz)
     with app.app_context():

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from lms.audit.models import AuditEvent
 from lms.certs import operations
+from lms.errors import NotAllowed
 from lms.extensions import db
 from tests.conftest import post_form
 
@@ -106,3 +107,11 @@ def test_revoking_twice_is_refused(make, graduate):
     with pytest.raises(operations.CertificateError) as error:
         operations.reinstate_certificate(certificate, "", actor=official)
     assert error.value.code == "reason-required"
+
+
+def test_operations_check_the_scope_too(make, graduate):
+    _owner, certificate = graduate()
+    outsider = make.staff("province_official", unit=make.province("79"))
+    with pytest.raises(NotAllowed):
+        operations.revoke_certificate(certificate, "Lý do", actor=outsider)
+    assert not certificate.is_revoked
