@@ -7,7 +7,7 @@ mishandles SAVEPOINT, so we take over BEGIN ourselves, as SQLAlchemy's docs advi
 
 from __future__ import annotations
 
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -51,5 +51,13 @@ def _begin_statement(connection) -> str:
     if mode:
         return f"BEGIN {mode}"
     if has_request_context() and request.method in ("GET", "HEAD", "OPTIONS"):
-        return "BEGIN"
+        view = current_app.view_functions.get(request.endpoint)
+        return "BEGIN IMMEDIATE" if getattr(view, "writes_on_get", False) else "BEGIN"
     return "BEGIN IMMEDIATE"
+
+
+def writes_on_get(view):
+    """Mark a GET view that writes (an audit row, a first-visit record), so on SQLite
+    its transaction takes the write lock up front like a POST does."""
+    view.writes_on_get = True
+    return view

@@ -37,6 +37,7 @@ from lms.certs import operations, queries  # importing operations connects issue
 from lms.certs.forms import CertificateFilterForm, ReasonForm, VerifyForm
 from lms.certs.queries import PRINT_BATCH_SIZE, CertificateFilter
 from lms.errors import DomainError, NotFound
+from lms.dbsetup import writes_on_get
 from lms.extensions import db
 from lms.i18n import locale_code
 from lms.learning.acting import acting_learner
@@ -163,6 +164,7 @@ def _pdf_response(data, download_name: str):
 
 
 @bp.get("/certificates/<serial>.pdf")
+@writes_on_get
 @login_required
 def download_certificate(serial: str):
     certificate = queries.certificate_by_serial(serial)
@@ -238,6 +240,7 @@ def issued():
 
 
 @bp.get("/certificates/print.pdf")
+@writes_on_get
 @login_required
 def print_certificates():
     require("print_certificates")
