@@ -8,6 +8,7 @@ from lms.audit.operations import record
 from lms.db import utcnow
 from lms.errors import DomainError
 from lms.extensions import db
+from lms.learners import events
 from lms.learners.consent import CURRENT, TEXTS
 from lms.learners.models import SEXES, Consent, Learner
 from lms.text import clean_text, fold, person_sort_key
@@ -57,6 +58,7 @@ def create_learner(*, user, full_name: str, commune: Unit, village: Unit | None 
     db.session.add(learner)
     db.session.flush()
     record("learner.create", actor=registered_by or user, learner=learner)
+    events.learner_registered.send(learner)
     return learner
 
 

@@ -1,0 +1,247 @@
+"""Learning throughput against a bare Flask route, in the same run.
+
+Starts gunicorn (the project's gunicorn.conf.py) on loopback twice: once with a bare
+Flask route (bench/bare_app.py, the reference) and once with the application, and
+drives each with wrk (32 connections). Measures:
+
+- lesson page: a logged-in learner reading a lesson (target ≥ 50 % of the bare route);
+- progress batches: POST /api/v1/progress, 5 events a batch, 64 learners with their own
+  API tokens, each event id unique (target ≥ 30 % of the bare route on PostgreSQL).
+
+Usage:
+    python bench/bench_learning.py [--seconds 10] [--postgres]
+
+With --postgres a throw-away PostgreSQL server is started with tools/postgres.sh;
+otherwise a fresh SQLite database in a temporary folder. Needs `wrk` (Debian package).
+Prints one table and, with --json FILE, writes the figures there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from http.cookiejar import CookieJar
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+CONNECTIONS = 32
+LEARNERS = 64
+PASSWORD = "bench password 42"
+
+
+def run(cmd: list[str], env: dict) -> str:
+    return subprocess.run(cmd, cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout
+
+
+def prepare_database(env: dict) -> dict:
+    """Schema, units, courses, learners with tokens; returns what the load needs."""
+    flask = [PYTHON, "-m", "flask"]
+    for command in (["db", "upgrade"], ["units", "load"], ["courses", "load"]):
+        run(flask + command, env)
+    script = f"""
+import json
+from lms import create_app
+from lms.extensions import db
+from lms.accounts.operations import sign_up_learner
+from lms.api.auth import issue_token
+from lms.learning.queries import course_by_slug
+from lms.units.queries import unit_by_code
+app = create_app()
+with app.app_context():
+    commune = unit_by_code("commune", "00070")
+    tokens = []
+    for i in range({LEARNERS}):
+        user = sign_up_learner(full_name="Người Thử %d" % i, login="bench%d" % i, password={PASSWORD!r},
+                               commune=commune, village=None, consent_given=True, locale="vi")
+        tokens.append(issue_token(user, "bench"))
+    course = course_by_slug("scam-safety")
+    lessons = [(lesson.id, lesson.slug) for lesson in course.lessons]
+    db.session.commit()
+    print(json.dumps({{"tokens": tokens, "lessons": lessons, "course": course.slug}}))
+"""
+    return json.loads(run([PYTHON, "-c", script], env).strip().splitlines()[-1])
+
+
+class Server:
+    """gunicorn on a loopback port, stopped on exit."""
+
+    def __init__(self, app: str, port: int, env: dict):
+        self.url = f"http://127.0.0.1:{port}"
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                raise RuntimeError(f"port {port} is already in use (a server left from another run?)")
+        self.process = subprocess.Popen(
+            [PYTHON, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", app],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(self.url + "/", timeout=5)  # noqa: S310 - loopback only
+                return
+            except OSError:  # not listening yet, or still booting
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"{app} did not start")
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=30)
+
+
+def wrk(url: str, seconds: int, headers: dict | None = None, script: str | None = None) -> dict:
+    cmd = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency"]
+    for name, value in (headers or {}).items():
+        cmd += ["-H", f"{name}: {value}"]
+    if script:
+        cmd += ["-s", script]
+    done = subprocess.run(cmd + [url], check=True, capture_output=True, text=True)
+    out = done.stdout
+    if done.stderr:
+        print(done.stderr.strip(), file=sys.stderr)
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    scale = {"us": 0.001, "ms": 1, "s": 1000}
+    return {"rate": rate, "requests": total, "non_2xx": int(bad.group(1)) if bad else 0,
+            "socket_errors": sum(map(int, errors.groups())) if errors else 0,
+            "p99_ms": float(p99.group(1)) * scale[p99.group(2)] if p99 else None}
+
+
+def login_cookie(base: str) -> str:
+    """Log in through the real form and return the session cookie header."""
+    jar = CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(base + "/login").read().decode()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    data = urllib.parse.urlencode({"csrf_token": token, "login": "bench0", "password": PASSWORD}).encode()
+    opener.open(base + "/login", data)
+    return "; ".join(f"{c.name}={c.value}" for c in jar)
+
+
+PROGRESS_SCRIPT = """
+local tokens = {%(tokens)s}
+local lessons = {%(lessons)s}
+-- setup() runs in the main Lua state; thread:set() gives each thread its own global
+-- thread_no (a local here would be shared by name only, and ids would collide).
+local next_thread = 0
+function setup(thread)
+  thread:set("thread_no", next_thread)
+  next_thread = next_thread + 1
+end
+local counter = 0
+function request()
+  counter = counter + 1
+  local token = tokens[(counter + thread_no * 7) %% #tokens + 1]
+  local events = {}
+  for i = 1, 5 do
+    local lesson = lessons[(counter + i) %% #lessons + 1]
+    events[i] = string.format('{"id":"b%%d-%%d-%%d-%%d","lesson_id":%%d,"kind":"progress","progress":%%d,"seconds":20}',
+      thread_no, counter, i, math.random(1, 1000000000), lesson, 10 * i)
+  end
+  local body = '{"events":[' .. table.concat(events, ",") .. ']}'
+  return wrk.format("POST", "/api/v1/progress",
+    {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. token}, body)
+end
+local shown = 0
+function response(status, headers, body)
+  if status ~= 200 and shown < 3 then
+    shown = shown + 1
+    io.stderr:write("progress batch answered " .. status .. ": " .. body .. string.char(10))
+  end
+end
+"""
+
+
+def measure(seconds: int, database_url: str, label: str) -> list[dict]:
+    tmp = Path(tempfile.mkdtemp(prefix="lms-bench-"))
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "FLASK_APP": "wsgi.py", "LMS_INSTANCE_DIR": str(tmp),
+           "DATABASE_URL": database_url or f"sqlite:///{tmp / 'bench.sqlite3'}",
+           "SESSION_COOKIE_SECURE": "0", "PASSWORD_HASH_METHOD": "scrypt:4096:8:1"}
+    data = prepare_database(env)
+    first_slug = data["lessons"][0][1]
+    lesson_path = f"/courses/{data['course']}/lessons/{first_slug}"
+    rows = []
+    bare = Server("bench.bare_app:app", 5101, env)
+    try:
+        reference = wrk(bare.url + "/", seconds)
+    finally:
+        bare.stop()
+    lms = Server("wsgi:app", 5102, env)
+    try:
+        cookie = login_cookie(lms.url)
+        urllib.request.urlopen(urllib.request.Request(lms.url + lesson_path, headers={"Cookie": cookie}))  # noqa: S310
+        lesson = wrk(lms.url + lesson_path, seconds, headers={"Cookie": cookie})
+        script = tmp / "progress.lua"
+        script.write_text(PROGRESS_SCRIPT % {
+            "tokens": ",".join(f'"{t}"' for t in data["tokens"]),
+            "lessons": ",".join(str(lesson_id) for lesson_id, _ in data["lessons"])})
+        progress = wrk(lms.url + "/api/v1/progress", seconds, script=str(script))
+        stored = count_events(env)
+    finally:
+        lms.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    for name, result, target in (("lesson page", lesson, 0.5), ("progress batch (5 events)", progress, 0.3)):
+        rows.append({"database": label, "figure": name, "target": target, "rate": result["rate"],
+                     "reference": reference["rate"], "ratio": result["rate"] / reference["rate"],
+                     "p99_ms": result["p99_ms"], "errors": result["non_2xx"] + result["socket_errors"],
+                     "requests": result["requests"]})
+    rows[-1]["events_stored"] = stored
+    return rows
+
+
+def count_events(env: dict) -> int:
+    script = ("from lms import create_app\nfrom lms.extensions import db\nfrom lms.learning.models import "
+              "ProgressEvent\napp=create_app()\nwith app.app_context():\n"
+              "    print(db.session.query(ProgressEvent).count())")
+    return int(run([PYTHON, "-c", script], env).strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--postgres", action="store_true", help="also run against a throw-away PostgreSQL")
+    parser.add_argument("--json", help="write the figures to this file")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        print("wrk is not installed (apt-get install wrk)", file=sys.stderr)
+        return 2
+    rows = measure(args.seconds, "", "SQLite")
+    if args.postgres:
+        pgdata = tempfile.mkdtemp(prefix="lms-bench-pg-")
+        url = subprocess.run([str(ROOT / "tools/postgres.sh"), "start", pgdata, "lms_bench", "55433"],
+                             check=True, capture_output=True, text=True).stdout.strip()
+        try:
+            rows += measure(args.seconds, url, "PostgreSQL")
+        finally:
+            subprocess.run([str(ROOT / "tools/postgres.sh"), "stop", pgdata], check=False)
+    print(f"{'database':11} {'figure':27} {'target':>7} {'req/s':>8} {'bare req/s':>10} {'ratio':>6} "
+          f"{'p99 ms':>7} {'errors':>6}")
+    for row in rows:
+        print(f"{row['database']:11} {row['figure']:27} {row['target']:>7.0%} {row['rate']:>8.0f} "
+              f"{row['reference']:>10.0f} {row['ratio']:>6.0%} {row['p99_ms'] or 0:>7.1f} {row['errors']:>6}")
+    for row in rows:
+        if "events_stored" in row:
+            print(f"{row['database']}: {row['requests']} batches sent, {row['events_stored']} events stored "
+                  f"(5 per acknowledged batch expected: {5 * (row['requests'] - row['errors'])})")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
