@@ -15,3 +15,4 @@ from lms.learning.models import (  # noqa: F401
     QuizAttempt,
     QuizQuestion,
 )
+from lms.team.models import LearnerImport  # noqa: F401

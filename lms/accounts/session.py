@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from sqlalchemy.orm import joinedload
+
 from lms.extensions import db
 
 
@@ -20,7 +22,8 @@ def configure(login_manager) -> None:
         user_id, _, token = (session_id or "").partition(":")
         if not user_id.isdigit():
             return None
-        user = db.session.get(User, int(user_id))
+        # One query: the account with its learner record, which nearly every page needs.
+        user = db.session.get(User, int(user_id), options=[joinedload(User.learner)])
         if user is None or user.session_token != token or not user.is_active:
             return None
         return user

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from certificates import make_verification_code
 from lms.access import may
 from lms.audit.operations import record
+from lms.certs import events as cert_events
 from lms.certs import queries
 from lms.certs.models import Certificate
 from lms.certs.queries import CertificateFilter
@@ -90,6 +91,7 @@ def issue_certificate(enrollment: Enrollment) -> Certificate:
         if winner is None:  # another constraint failed: not a race, a real error
             raise
         return winner
+    cert_events.certificate_issued.send(certificate)
     return certificate
 
 
@@ -123,6 +125,7 @@ def revoke_certificate(certificate: Certificate, reason: str, *, actor) -> Certi
     certificate.revoked_dt = utcnow()
     certificate.revocation_reason = reason
     certificate.revoked_by_id = actor.id
+    cert_events.certificate_revoked.send(certificate)
     record("certificate.revoke", actor=actor, learner=certificate.learner, certificate_id=certificate.id,
            serial=certificate.serial, reason=reason)
     db.session.flush()
@@ -139,6 +142,7 @@ def reinstate_certificate(certificate: Certificate, reason: str, *, actor) -> Ce
     certificate.revoked_dt = None
     certificate.revocation_reason = None
     certificate.revoked_by_id = None
+    cert_events.certificate_reinstated.send(certificate)
     record("certificate.reinstate", actor=actor, learner=certificate.learner, certificate_id=certificate.id,
            serial=certificate.serial, reason=reason)
     db.session.flush()

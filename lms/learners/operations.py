@@ -77,3 +77,101 @@ def give_consent(learner: Learner, version: str, locale: str, *, collected_by=No
 
 def current_consent_version(purpose: str) -> str:
     return CURRENT[purpose]
+
+
+# --- Corrections, moves, consent withdrawal and erasure ---------------------------------
+
+def set_national_id(learner: Learner, number: str | None) -> None:
+    """Keep only the keyed hash and the last four digits of a checked ID number."""
+    from lms.learners.identity import national_id_hash
+
+    learner.national_id_hash = national_id_hash(number) if number else None
+    learner.national_id_last4 = number[-4:] if number else None
+
+
+def update_learner(learner: Learner, *, actor, full_name: str, birth_year: int | None,
+                   sex: str | None, village: Unit | None) -> dict:
+    """Correct a learner's personal data; returns the names of the fields that changed."""
+    name = validate_name(full_name)
+    validate_residence(learner.commune, village)
+    if sex is not None and sex not in SEXES:
+        raise LearnerError("sex-invalid", _l("Choose female or male."), field="sex")
+    new = {"full_name": name, "birth_year": birth_year, "sex": sex, "village_id": village.id if village else None}
+    changed = sorted(key for key, value in new.items() if getattr(learner, key) != value)
+    old_village_id = learner.village_id
+    for key in changed:
+        setattr(learner, key, new[key])
+    if "full_name" in changed:
+        learner.name_folded = fold(name)
+        learner.name_sort_key = person_sort_key(name)
+        if learner.user is not None:
+            learner.user.display_name = name
+    if changed:
+        record("learner.update", actor=actor, learner=learner, fields=changed)
+        if "village_id" in changed:
+            events.learner_moved.send(learner, old_commune_id=learner.commune_id, old_village_id=old_village_id)
+    return {"changed": changed}
+
+
+def move_learner(learner: Learner, *, actor, commune: Unit, village: Unit | None) -> None:
+    """Transfer a learner to another commune; progress and certificates stay theirs."""
+    validate_residence(commune, village)
+    old_commune_id, old_village_id = learner.commune_id, learner.village_id
+    if (old_commune_id, old_village_id) == (commune.id, getattr(village, "id", None)):
+        return
+    learner.province_id = commune.province_id
+    learner.commune_id = commune.id
+    learner.village_id = village.id if village else None
+    db.session.flush()
+    record("learner.move", actor=actor, learner=learner, old_commune_id=old_commune_id,
+           old_village_id=old_village_id)
+    # The old commune also keeps a trace in its own audit log.
+    record("learner.move_out", actor=actor, learner=learner, unit_id=old_commune_id, new_commune_id=commune.id)
+    events.learner_moved.send(learner, old_commune_id=old_commune_id, old_village_id=old_village_id)
+
+
+def withdraw_consent(learner: Learner, purpose: str, *, actor) -> int:
+    """Withdraw every active consent for `purpose`; returns how many were withdrawn."""
+    consents = [c for c in db.session.scalars(db.select(Consent).where(
+        Consent.learner_id == learner.id, Consent.purpose == purpose, Consent.withdrawn_dt.is_(None)))]
+    for consent in consents:
+        consent.withdrawn_dt = utcnow()
+    if consents:
+        record("consent.withdraw", actor=actor, learner=learner, purpose=purpose)
+    return len(consents)
+
+
+def erase_learner(learner: Learner, *, actor) -> None:
+    """Erase a learner's personal data on request; anonymous counts survive.
+
+    The row stays (commune, birth year and sex, no name) so anonymous counts and
+    certificate numbers keep adding up; the name, the login, the ID hash and the
+    printed names on certificates are blanked and the account is disabled.
+    """
+    from lms.certs.models import Certificate
+
+    if learner.is_deleted:
+        return
+    events.learner_deleted.send(learner)
+    user = learner.user
+    learner.full_name = ""
+    learner.name_folded = ""
+    learner.name_sort_key = ""
+    learner.national_id_hash = None
+    learner.national_id_last4 = None
+    learner.is_deleted = True
+    learner.deleted_dt = utcnow()
+    for certificate in db.session.scalars(db.select(Certificate).where(Certificate.learner_id == learner.id)):
+        certificate.full_name = ""
+    if user is not None:
+        user.username = None
+        user.phone = None
+        user.display_name = ""
+        user.password_hash = ""  # no password matches an empty hash
+        user.is_active_account = False
+        user.session_token = "erased"
+    for consent in db.session.scalars(db.select(Consent).where(
+            Consent.learner_id == learner.id, Consent.withdrawn_dt.is_(None))):
+        consent.withdrawn_dt = utcnow()
+        consent.ip_address = None
+    record("learner.erase", actor=actor, learner=learner)

@@ -19,7 +19,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from lms.core import page_cache
 from lms.extensions import db
+from lms.learning import content_cache
 from lms.learning.content_source import (
     MAX_QUESTIONS,
     MIN_QUESTIONS,
@@ -122,6 +124,8 @@ def sync_courses(courses_dir: str | Path, *, min_questions: int = MIN_QUESTIONS,
             course.is_published = False
             report.unpublished += 1
     db.session.flush()
+    content_cache.invalidate()  # this worker serves the new content at once
+    page_cache.clear()
     return report
 
 

@@ -77,7 +77,8 @@ def _progress_row(learner, lesson: Lesson, now: datetime) -> LessonProgress:
 
 
 def record_lesson_progress(learner, lesson: Lesson, progress: int, *, seconds: int = 0, helper=None,
-                           at: datetime | None = None) -> LessonProgress:
+                           at: datetime | None = None, enrollment: Enrollment | None = None,
+                           row: LessonProgress | None = None) -> LessonProgress:
     """Record that the learner read `lesson` up to `progress` percent.
 
     Progress never goes down; reaching 100 completes the lesson (once) and may
@@ -88,8 +89,8 @@ def record_lesson_progress(learner, lesson: Lesson, progress: int, *, seconds: i
     now = utcnow()
     at = min(at or now, now)
     progress = max(0, min(100, int(progress)))
-    enrollment = enroll(learner, lesson.course, helper=helper)
-    row = _progress_row(learner, lesson, now)
+    enrollment = enrollment or enroll(learner, lesson.course, helper=helper)
+    row = row or _progress_row(learner, lesson, now)
     row.progress = max(row.progress, progress)
     row.time_spent_seconds += max(0, min(int(seconds or 0), 3600))
     row.last_seen_dt = max(row.last_seen_dt, at)
@@ -247,6 +248,11 @@ def apply_progress_events(learner, batch: list[dict], *, helper=None) -> list[di
         ProgressEvent.learner_id == learner.id, ProgressEvent.client_event_id.in_(ids))))
     lessons = {lesson.id: lesson for lesson in db.session.scalars(select(Lesson).where(
         Lesson.id.in_({e.get("lesson_id") for e in batch if isinstance(e.get("lesson_id"), int)})))}
+    # The batch's enrolments and progress rows in two queries, not two per event.
+    enrollments = {e.course_id: e for e in db.session.scalars(select(Enrollment).where(
+        Enrollment.learner_id == learner.id, Enrollment.course_id.in_({x.course_id for x in lessons.values()})))}
+    rows = {r.lesson_id: r for r in db.session.scalars(select(LessonProgress).where(
+        LessonProgress.learner_id == learner.id, LessonProgress.lesson_id.in_(list(lessons))))}
     results = []
     for event, event_id in zip(batch, ids, strict=True):
         if event_id in seen:
@@ -262,8 +268,13 @@ def apply_progress_events(learner, batch: list[dict], *, helper=None) -> list[di
         db.session.add(ProgressEvent(learner_id=learner.id, client_event_id=event_id, lesson_id=lesson.id,
                                      kind=event["kind"], progress=progress, seconds=event.get("seconds"),
                                      occurred_dt=min(occurred, utcnow()), helped_by_id=_helper_id(helper)))
-        record_lesson_progress(learner, lesson, progress, seconds=event.get("seconds") or 0,
-                               helper=helper, at=occurred)
+        row = record_lesson_progress(learner, lesson, progress, seconds=event.get("seconds") or 0,
+                                     helper=helper, at=occurred, enrollment=enrollments.get(lesson.course_id),
+                                     row=rows.get(lesson.id))
+        rows[lesson.id] = row
+        if lesson.course_id not in enrollments:  # created by this event
+            enrollments[lesson.course_id] = db.session.scalar(select(Enrollment).where(
+                Enrollment.learner_id == learner.id, Enrollment.course_id == lesson.course_id))
         seen.add(event_id)
         results.append({"id": event_id, "status": "applied"})
     db.session.flush()

@@ -9,19 +9,34 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import OperationalError
 
 from lms.access import require
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.i18n import locale_code
-from lms.learning import operations, queries
+from lms.core import page_cache
+from lms.learning import content_cache, operations, queries
+from lms.learning.models import Lesson
 from lms.learning.acting import acting_learner, start_assisting, stop_assisting
 
 bp = Blueprint("learning", __name__, template_folder="templates")
+SEEN_KEY, SEEN_LIMIT = "lessons_seen", 40
 
 
 def _course_or_404(slug: str):
@@ -84,29 +99,50 @@ def enroll(slug: str):
 
 @bp.get("/courses/<slug>/lessons/<lesson_slug>")
 def lesson(slug: str, lesson_slug: str):
-    course = _course_or_404(slug)
-    lesson = queries.lesson_in_course(course, lesson_slug)
-    if lesson is None:
+    """A lesson page: content from memory, the page shell from the page cache.
+
+    The only database work is loading the account (Flask-Login) and, on the first
+    visit, recording that the learner has started the lesson.
+    """
+    found = content_cache.lesson(slug, lesson_slug)
+    if found is None:
         abort(404)
+    course, lesson = found
     learner, helper = acting_learner()
-    progress = queries.progress_by_lesson(learner, course)
-    if learner is not None and lesson.id not in progress:
-        # First visit: the learner has started this lesson (first seen, resume point).
-        # Best effort: if the database is busy, the page is still shown.
-        try:
-            progress[lesson.id] = operations.record_lesson_progress(learner, lesson, 0, helper=helper)
-            db.session.commit()
-        except OperationalError:
-            db.session.rollback()
-            current_app.logger.warning("first-visit progress not recorded (database busy)")
-    lessons = course.lessons
-    index = next(i for i, item in enumerate(lessons) if item.id == lesson.id)
-    return render_template(
-        "learning/lesson.html", course=course, lesson=lesson, lessons=lessons, index=index,
-        previous=lessons[index - 1] if index > 0 else None,
-        next=lessons[index + 1] if index + 1 < len(lessons) else None,
-        row=progress.get(lesson.id), can_learn=learner is not None,
-        body=lesson.body_html(locale_code()))
+    if learner is not None:
+        _record_first_visit(learner, helper, lesson)
+    previous, following = course.neighbours(lesson)
+    locale = locale_code()
+    context = dict(course=course, lesson=lesson, count=len(course.lessons), previous=previous, next=following,
+                   can_learn=learner is not None, body=lesson.body_html(locale))
+    if helper is not None or session.get("_flashes"):
+        return render_template("learning/lesson.html", **context)  # personal parts: no cache
+    role = current_user.role if current_user.is_authenticated else None
+    key = ("lesson", lesson.id, lesson.content_hash, locale, role, bool(session.get("large_text")))
+    dynamic = {"csrf_token()": generate_csrf(), "next_path": request.full_path}
+    if current_user.is_authenticated:
+        dynamic["user_name"] = current_user.display_name
+    return page_cache.render_cached(key, "learning/lesson.html", dynamic, **context)
+
+
+def _record_first_visit(learner, helper, lesson) -> None:
+    """First visit: the learner has started this lesson (first seen, resume point).
+
+    Lessons already recorded are remembered in the session, so reading a lesson again
+    costs no query. Best effort: if the database is busy the page is still shown.
+    """
+    seen = session.get(SEEN_KEY, [])
+    if lesson.id in seen:
+        return
+    try:
+        model = db.session.get(Lesson, lesson.id)
+        operations.record_lesson_progress(learner, model, 0, helper=helper)
+        db.session.commit()
+    except OperationalError:
+        db.session.rollback()
+        current_app.logger.warning("first-visit progress not recorded (database busy)")
+        return
+    session[SEEN_KEY] = [*seen[-(SEEN_LIMIT - 1):], lesson.id]
 
 
 @bp.post("/courses/<slug>/lessons/<lesson_slug>/complete")

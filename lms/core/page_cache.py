@@ -1,0 +1,54 @@
+"""Pages rendered once and completed per request.
+
+Some pages (a lesson) are the same for everyone but for a few small values: the CSRF
+token in their forms, the user's name in the menu, the path the language switch returns
+to. Rendering the whole template each time cost more than everything else on the page.
+`render_cached` renders the template once per key with markers in place of those
+values, keeps the result, and on later requests only replaces the markers with the
+escaped values of this request.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+from flask import render_template
+from markupsafe import escape
+
+MAX_ENTRIES = 512
+_lock = threading.Lock()
+_pages: OrderedDict = OrderedDict()
+
+
+def _marker(name: str) -> str:
+    return f"\u2983{name}\u2984"  # ⦃name⦄: never produced by escaping or by content
+
+
+def render_cached(key: tuple, template: str, dynamic: dict[str, str], **context) -> str:
+    """`template` rendered with `context` (cached under `key`), `dynamic` filled in.
+
+    Each dynamic value is passed to the template as a variable of the same name, or as
+    a function for names ending in "()": `{"csrf_token()": token}`.
+    """
+    page = _pages.get(key)
+    if page is None:
+        placeholders = {}
+        for name in dynamic:
+            if name.endswith("()"):
+                placeholders[name[:-2]] = (lambda marker=_marker(name): marker)
+            else:
+                placeholders[name] = _marker(name)
+        page = render_template(template, **context, **placeholders)
+        with _lock:
+            _pages[key] = page
+            while len(_pages) > MAX_ENTRIES:
+                _pages.popitem(last=False)
+    for name, value in dynamic.items():
+        page = page.replace(_marker(name), str(escape(value)))
+    return page
+
+
+def clear() -> None:
+    with _lock:
+        _pages.clear()

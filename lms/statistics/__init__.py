@@ -1,0 +1,1 @@
+"""Statistics: counters kept per event, read by dashboards, exports and open data."""

@@ -1,0 +1,1 @@
+"""The community digital team's workspace: register, find, help and export learners."""

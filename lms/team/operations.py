@@ -1,0 +1,176 @@
+"""Team writes: register a learner with a login card, issue a new card.
+
+A learner registered by a team has a login account with a generated username (from
+the folded given name and digits) and a first PIN printed on a card; the learner must
+choose a real password at first login (`User.must_change_password`).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+
+from lms.accounts.models import LEARNER, User
+from lms.accounts.operations import hash_password
+from lms.audit.operations import record
+from lms.errors import DomainError
+from lms.extensions import db
+from lms.learners.consent import LEARNING, current_consent_version
+from lms.learners.identity import check_national_id, national_id_hash
+from lms.learners.models import Learner
+from lms.learners.operations import create_learner, give_consent, set_national_id, validate_name
+from lms.team import queries
+from lms.team.queries import NAME_YEAR
+from lms.text import fold
+from lms.units.models import Unit
+from lms.validation import normalize_phone
+
+PIN_DIGITS = 8
+
+
+class TeamError(DomainError):
+    pass
+
+
+class DuplicateLearner(DomainError):
+    status = 409
+
+    def __init__(self, duplicates):
+        super().__init__("learner-duplicate", _l("This person may already be registered."))
+        self.duplicates = duplicates
+
+    @property
+    def overridable(self) -> bool:
+        """Only a name + birth year match may be registered anyway (namesakes exist)."""
+        return all(d.kind == NAME_YEAR for d in self.duplicates)
+
+
+@dataclass
+class LoginCard:
+    learner: Learner
+    username: str
+    pin: str
+
+
+def new_pin() -> str:
+    """Eight random digits that pass the password rules (no runs like 12345678)."""
+    while True:
+        pin = "".join(secrets.choice("0123456789") for _ in range(PIN_DIGITS))
+        if len(set(pin)) >= 3 and pin not in "0123456789012345678909876543210":
+            return pin
+
+
+def username_base(full_name: str) -> str:
+    """ASCII letters of the folded given name ('H'Hen Niê' → 'nie'), or 'hv' (học viên)."""
+    words = fold(full_name).split()
+    given = re.sub(r"[^a-z0-9]", "", words[-1] if words else "")[:20]
+    return given if len(given) >= 2 else "hv"
+
+
+def new_usernames(full_names: list[str], taken: set[str] | None = None) -> list[str]:
+    """One unused username per name: given name + 4 random digits, checked in bulk."""
+    taken = set(taken or ())
+    result: list[str | None] = [None] * len(full_names)
+    pending = list(range(len(full_names)))
+    while pending:
+        candidates = {i: f"{username_base(full_names[i])}{secrets.randbelow(10000):04d}" for i in pending}
+        in_use = queries.taken_usernames(list(candidates.values())) | taken
+        pending = []
+        for i, candidate in candidates.items():
+            if candidate in in_use:
+                pending.append(i)
+            else:
+                result[i] = candidate
+                taken.add(candidate)
+    return result  # type: ignore[return-value]
+
+
+def parse_phone(value: str | None) -> str | None:
+    if not value:
+        return None
+    phone = normalize_phone(value)
+    if phone is None:
+        raise TeamError("phone-invalid", _l(
+            "Enter a mobile number of 10 digits starting with 03, 05, 07, 08 or 09 (or +84…), or leave it empty."),
+            field="phone")
+    return phone
+
+
+def register_learner(member, *, commune: Unit, village: Unit | None, full_name: str, birth_year: int | None,
+                     sex: str | None, phone: str | None, national_id: str | None, consent_given: bool,
+                     locale: str, register_anyway: bool = False) -> LoginCard:
+    """Register a learner met in person, with consent, and issue their first login card.
+
+    Raises DuplicateLearner when the same phone, ID number, or name and birth year in
+    the commune is already registered; only the last may be overridden.
+    """
+    if not consent_given:
+        raise TeamError("consent-required", _l(
+            "Read the consent text to the person and tick the box once they agree."), field="consent")
+    name = validate_name(full_name)
+    phone = parse_phone(phone)
+    number = check_national_id(national_id, birth_year=birth_year, sex=sex) if national_id else None
+    duplicates = queries.find_duplicates(member, commune_id=commune.id, name=name, birth_year=birth_year,
+                                         phone=phone, id_hash=national_id_hash(number) if number else None)
+    if duplicates and not (register_anyway and all(d.kind == NAME_YEAR for d in duplicates)):
+        raise DuplicateLearner(duplicates)
+    pin = new_pin()
+    (username,) = new_usernames([name])
+    user = User(role=LEARNER, username=username, phone=phone, display_name=name, locale=locale,
+                password_hash=hash_password(pin), must_change_password=True, session_token=secrets.token_hex(8))
+    db.session.add(user)
+    db.session.flush()
+    learner = create_learner(user=user, full_name=name, commune=commune, village=village,
+                             birth_year=birth_year, sex=sex, registered_by=member)
+    set_national_id(learner, number)
+    give_consent(learner, current_consent_version(LEARNING), locale, collected_by=member)
+    record("learner.card", actor=member, learner=learner)
+    return LoginCard(learner, username, pin)
+
+
+def issue_login_card(learner: Learner, *, by) -> LoginCard:
+    """A new first PIN (ending every session of the account), printed on a new card."""
+    user = learner.user
+    if user is None or learner.is_deleted:
+        raise TeamError("card-no-account", _l("This learner has no login account."))
+    if not user.username:
+        (user.username,) = new_usernames([learner.full_name])
+    pin = new_pin()
+    user.password_hash = hash_password(pin)
+    user.must_change_password = True
+    user.is_active_account = True
+    user.session_token = secrets.token_hex(8)
+    record("learner.card", actor=by, learner=learner)
+    return LoginCard(learner, user.username, pin)
+
+
+def update_contact(learner: Learner, *, actor, phone: str | None, national_id: str | None,
+                   clear_national_id: bool = False) -> list[str]:
+    """Correct the phone and (re-)enter the ID number, checking for duplicates."""
+    changed = []
+    phone = parse_phone(phone)
+    user = learner.user
+    if user is not None and phone != user.phone:
+        if phone and db.session.scalar(db.select(User.id).where(User.phone == phone, User.id != user.id)):
+            raise TeamError("phone-taken", _l("This phone number belongs to another account."), field="phone")
+        user.phone = phone
+        changed.append("phone")
+    if national_id:
+        number = check_national_id(national_id, birth_year=learner.birth_year, sex=learner.sex)
+        digest = national_id_hash(number)
+        if digest != learner.national_id_hash:
+            if db.session.scalar(db.select(Learner.id).where(Learner.national_id_hash == digest,
+                                                             Learner.id != learner.id)):
+                raise TeamError("national-id-taken", _l("This ID number is already registered for another learner."),
+                                field="national_id")
+            set_national_id(learner, number)
+            changed.append("national_id")
+    elif clear_national_id and learner.national_id_hash:
+        set_national_id(learner, None)
+        changed.append("national_id")
+    if changed:
+        record("learner.update", actor=actor, learner=learner, fields=changed)
+    return changed
