@@ -76,10 +76,12 @@ def configure_blueprints(app: Flask) -> None:
     from lms.core.views import bp as core_bp
     from lms.extensions import csrf
     from lms.learning.views import bp as learning_bp
+    from lms.statistics.views import bp as statistics_bp
+    from lms.team.views import bp as team_bp
     from lms.units.views import bp as units_bp
 
     csrf.exempt(api_bp)  # bearer-token clients only; the API never reads the session cookie
-    for blueprint in (core_bp, accounts_bp, units_bp, learning_bp, api_bp, certs_bp):
+    for blueprint in (core_bp, accounts_bp, units_bp, learning_bp, api_bp, certs_bp, team_bp, statistics_bp):
         app.register_blueprint(blueprint)
 
 

@@ -132,3 +132,6 @@ def init_app(app) -> None:
     from lms.learning.cli import init_app as init_learning_cli
 
     init_learning_cli(app)
+    from lms.statistics.cli import init_app as init_statistics_cli
+
+    init_statistics_cli(app)

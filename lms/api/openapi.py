@@ -174,6 +174,30 @@ SCHEMAS = {
     })}}),
 }
 
+# Statistics (served by lms.statistics.views): counts of a unit, summed from counters.
+NUMBER_OR_NULL = {"type": ["number", "null"], "minimum": 0}
+FIGURES = {
+    **{metric: {"type": "integer"} for metric in ("registered", "enrolled", "started", "completed", "certified")},
+    "completion_rate": {**NUMBER_OR_NULL, "description": "Completed enrolments per enrolment"},
+    "certification_rate": {**NUMBER_OR_NULL, "description": "Valid certificates per completed enrolment"},
+}
+SCHEMAS["Figures"] = _object(FIGURES, description="registered counts learners; the others count enrolments")
+SCHEMAS["UnitStatistics"] = _object({
+    "unit": _object({"id": INTEGER, "code": STRING, "name": STRING,
+                     "level": {"type": "string", "enum": ["nation", "province", "commune", "village"]}}),
+    "total": _ref("Figures"),
+    "adults_reached": {"type": "integer", "description": "Registered learners aged 18 and over"},
+    "target": {"oneOf": [{"type": "null"}, _object({"adults": INTEGER, "due_on": {"type": "string", "format": "date"}})]},
+    "children": {"type": "array", "items": _object({
+        "id": _nullable(INTEGER), "code": _nullable(STRING),
+        "name": {**_nullable(STRING), "description": "null: learners with no village given"}, **FIGURES})},
+    "months": {"type": "array", "items": _object({"month": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
+                                                  **FIGURES})},
+    "courses": {"type": "array", "items": _object({"course": SLUG, **FIGURES})},
+    "groups": _object({name: {"type": "object", "additionalProperties": _ref("Figures")}
+                       for name in ("sex", "age_band", "mode")}),
+})
+
 
 def _error(description: str, headers: dict | None = None) -> dict:
     response = {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
@@ -187,9 +211,10 @@ RESPONSES = {
                          "invalid-language, no-events, too-many-events, code-mistyped"),
     "Unauthorized": _error("token-missing or token-invalid (or, for a login, login-invalid)", {
         "WWW-Authenticate": {"required": True, "schema": STRING}}),
-    "Forbidden": _error("learner-required: only a learner's account can do this"),
+    "Forbidden": _error("learner-required: only a learner's account can do this; not-allowed: the unit is "
+                        "outside the account's scope"),
     "NotFound": _error("course-not-found, lesson-not-found, quiz-unavailable, course-unavailable, "
-                       "certificate-unknown"),
+                       "certificate-unknown, unit-not-found"),
     "Conflict": _error("attempt-id-reused, or write-conflict (send the request again)"),
     "Unprocessable": _error("Well-formed but refused, e.g. quiz-incomplete, quiz-locked, quiz-invalid-answer, "
                             "quiz-unknown-question"),
@@ -204,6 +229,8 @@ PARAMETERS = {
     "Accept-Language": {"name": "Accept-Language", "in": "header", "required": False, "schema": STRING},
     "slug": {"name": "slug", "in": "path", "required": True, "schema": SLUG, "description": "Course slug"},
     "lesson_slug": {"name": "lesson_slug", "in": "path", "required": True, "schema": SLUG},
+    "unit_id": {"name": "unit_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID},
+                "description": "Unit id (nation, province, commune or village)"},
     "code": {"name": "code", "in": "path", "required": True, "schema": STRING,
              "description": "Verification code as printed; dashes and case do not matter"},
 }
@@ -278,6 +305,11 @@ PATHS = {
         "api_certificate", "Check a certificate by its verification code",
         {"200": _json("Certificate", "The certificate as issued, and whether it still stands")},
         path_params=("code",), public=True, localized=False, error_statuses=(404,))},
+    # Served by the statistics blueprint (lms.statistics.views); staff see their own unit and below.
+    "/api/v1/statistics/units/{unit_id}": {"get": _operation(
+        "api_unit_statistics", "Figures of a unit, its child units, months, courses and groups",
+        {"200": _json("UnitStatistics", "Sums of the statistics counters")},
+        path_params=("unit_id",), localized=False, error_statuses=(403, 404))},
     "/api/v1/me/progress": {"get": _operation(
         "show_my_progress", "The learner's courses and how far they got",
         {"200": _json("MyProgress", "Progress per enrolled course")}, error_statuses=(403,))},

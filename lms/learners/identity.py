@@ -59,7 +59,7 @@ def normalize_national_id(value: str | None) -> str:
 # What is wrong and how to fix it, by error code (the importer shows them per row too).
 MESSAGES = {
     "national-id-format": _l("The ID number must have exactly 12 digits, as printed on the chip ID card."),
-    "national-id-province": _l("The first 3 digits ({code}) are not a province code. Check the number on the card."),
+    "national-id-province": _l("The first 3 digits ({prefix}) are not a province code. Check the number on the card."),
     "national-id-century": _l("The 4th digit must be 0–5 (century and sex). Check the number on the card."),
     "national-id-year": _l("The ID number is of someone born in {year}, but the birth year entered is {entered}. "
                            "Check both."),
@@ -77,7 +77,7 @@ def check_national_id(value: str, *, birth_year: int | None, sex: str | None) ->
     if not re.fullmatch(r"\d{12}", number):
         raise _fail("national-id-format")
     if number[:3] not in BIRTH_PROVINCE_CODES:
-        raise _fail("national-id-province", code=number[:3])
+        raise _fail("national-id-province", prefix=number[:3])
     if number[3] not in CENTURY_SEX:
         raise _fail("national-id-century")
     century, card_sex = CENTURY_SEX[number[3]]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from flask_babel import lazy_gettext as _l
 
 from lms.audit.operations import record
@@ -169,7 +171,7 @@ def erase_learner(learner: Learner, *, actor) -> None:
         user.display_name = ""
         user.password_hash = ""  # no password matches an empty hash
         user.is_active_account = False
-        user.session_token = "erased"
+        user.session_token = secrets.token_hex(8)  # ends every session
     for consent in db.session.scalars(db.select(Consent).where(
             Consent.learner_id == learner.id, Consent.withdrawn_dt.is_(None))):
         consent.withdrawn_dt = utcnow()

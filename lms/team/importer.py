@@ -32,10 +32,11 @@ from lms.db import utcnow
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.learners import events
-from lms.learners.consent import LEARNING, TEXTS, current_consent_version
+from lms.learners.consent import LEARNING, TEXTS
 from lms.learners.identity import MESSAGES as ID_MESSAGES
 from lms.learners.identity import check_national_id, national_id_hash
 from lms.learners.models import FEMALE, MALE, Consent, Learner
+from lms.learners.operations import current_consent_version
 from lms.team import queries
 from lms.team.models import IMPORTED, PENDING, LearnerImport
 from lms.team.operations import new_usernames
@@ -102,18 +103,18 @@ FILE_MESSAGES = {
 }
 
 
-class ImportError_(DomainError):  # noqa: N801 - not the builtin ImportError
+class LearnerImportError(DomainError):
     pass
 
 
-def _file_error(code: str, **params) -> ImportError_:
-    return ImportError_(code, FILE_MESSAGES[code], field="file", **params)
+def _file_error(code: str, **params) -> LearnerImportError:
+    return LearnerImportError(code, FILE_MESSAGES[code], field="file", **params)
 
 
 # --- Reading ---------------------------------------------------------------------------
 
 def read_table(filename: str, data: bytes) -> list[list[str]]:
-    """Rows of cell texts (header first) from CSV or XLSX bytes, or ImportError_."""
+    """Rows of cell texts (header first) from CSV or XLSX bytes, or LearnerImportError."""
     if len(data) > MAX_BYTES:
         raise _file_error("file-size")
     name = (filename or "").lower()
@@ -206,8 +207,8 @@ class Validated:
     ignored_columns: list[str] = field(default_factory=list)
 
 
-def _problem(row: int, column: str, code: str, **params) -> dict:
-    return {"row": row, "column": column, "code": code, "params": params}
+def _problem(number: int, column: str, code: str, **params) -> dict:
+    return {"row": number, "column": column, "code": code, "params": params}
 
 
 def validate_rows(table: list[list[str]], *, commune, villages: list, allowed_village_ids: set[int] | None,
@@ -324,7 +325,7 @@ def _validate_row(number: int, raw: dict, village_ids: dict, allowed: set[int] |
             problems.append(_problem(number, "village", "village-unknown", name=village_text[:60]))
         elif allowed is not None and village_id not in allowed:
             problems.append(_problem(number, "village", "village-outside", name=village_text[:60]))
-    elif allowed is not None and "village" not in raw or allowed is not None and not village_text:
+    elif allowed is not None:
         problems.append(_problem(number, "village", "village-required"))
     row = {"row": number, "full_name": name, "name_folded": fold(name), "name_sort_key": person_sort_key(name),
            "birth_year": year, "sex": sex, "phone": phone, "id_hash": id_hash, "last4": last4,
@@ -371,7 +372,7 @@ def commit_import(staged: LearnerImport, member, locale: str) -> int:
     preview. Confirming twice creates nothing the second time.
     """
     if staged.status != PENDING:
-        raise ImportError_("import-done", _l("This file has already been imported or discarded."))
+        raise LearnerImportError("import-done", _l("This file has already been imported or discarded."))
     rows = list(staged.payload.get("rows", []))
     existing = queries.existing_keys(staged.commune_id, [r["phone"] for r in rows if r["phone"]],
                                      [r["id_hash"] for r in rows if r["id_hash"]])

@@ -18,10 +18,16 @@ from lms.accounts.operations import hash_password
 from lms.audit.operations import record
 from lms.errors import DomainError
 from lms.extensions import db
-from lms.learners.consent import LEARNING, current_consent_version
+from lms.learners.consent import LEARNING
 from lms.learners.identity import check_national_id, national_id_hash
 from lms.learners.models import Learner
-from lms.learners.operations import create_learner, give_consent, set_national_id, validate_name
+from lms.learners.operations import (
+    create_learner,
+    current_consent_version,
+    give_consent,
+    set_national_id,
+    validate_name,
+)
 from lms.team import queries
 from lms.team.queries import NAME_YEAR
 from lms.text import fold
@@ -35,7 +41,7 @@ class TeamError(DomainError):
     pass
 
 
-class DuplicateLearner(DomainError):
+class DuplicateLearnerError(DomainError):
     status = 409
 
     def __init__(self, duplicates):
@@ -71,16 +77,23 @@ def username_base(full_name: str) -> str:
 
 
 def new_usernames(full_names: list[str], taken: set[str] | None = None) -> list[str]:
-    """One unused username per name: given name + 4 random digits, checked in bulk."""
+    """One unused username per name: given name + random digits, checked in bulk.
+
+    Five digits first; every retry round adds a digit, so popular given names
+    ("lan", "hoa") never run out across the country.
+    """
     taken = set(taken or ())
     result: list[str | None] = [None] * len(full_names)
     pending = list(range(len(full_names)))
+    digits = 5
     while pending:
-        candidates = {i: f"{username_base(full_names[i])}{secrets.randbelow(10000):04d}" for i in pending}
+        candidates = {i: f"{username_base(full_names[i])}{secrets.randbelow(10 ** digits):0{digits}d}"
+                      for i in pending}
         in_use = queries.taken_usernames(list(candidates.values())) | taken
         pending = []
+        digits = min(digits + 1, 10)
         for i, candidate in candidates.items():
-            if candidate in in_use:
+            if candidate in in_use or candidate in taken:
                 pending.append(i)
             else:
                 result[i] = candidate
@@ -104,7 +117,7 @@ def register_learner(member, *, commune: Unit, village: Unit | None, full_name: 
                      locale: str, register_anyway: bool = False) -> LoginCard:
     """Register a learner met in person, with consent, and issue their first login card.
 
-    Raises DuplicateLearner when the same phone, ID number, or name and birth year in
+    Raises DuplicateLearnerError when the same phone, ID number, or name and birth year in
     the commune is already registered; only the last may be overridden.
     """
     if not consent_given:
@@ -116,7 +129,7 @@ def register_learner(member, *, commune: Unit, village: Unit | None, full_name: 
     duplicates = queries.find_duplicates(member, commune_id=commune.id, name=name, birth_year=birth_year,
                                          phone=phone, id_hash=national_id_hash(number) if number else None)
     if duplicates and not (register_anyway and all(d.kind == NAME_YEAR for d in duplicates)):
-        raise DuplicateLearner(duplicates)
+        raise DuplicateLearnerError(duplicates)
     pin = new_pin()
     (username,) = new_usernames([name])
     user = User(role=LEARNER, username=username, phone=phone, display_name=name, locale=locale,

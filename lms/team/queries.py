@@ -175,7 +175,7 @@ def phones_of(learner_ids: list[int]) -> dict[int, str]:
     out: dict[int, str] = {}
     for chunk in _chunks(learner_ids):
         out.update(db.session.execute(select(Learner.id, User.phone).join(User, User.id == Learner.user_id)
-                                      .where(Learner.id.in_(chunk), User.phone.is_not(None))).tuples())
+                                      .where(Learner.id.in_(chunk), User.phone.is_not(None))).all())
     return out
 
 

@@ -1,8 +1,8 @@
 """Initial schema
 
-Revision ID: c74cd0cf9f13
+Revision ID: 3abfd571977f
 Revises: 
-Create Date: 2026-11-22 20:45:49.643513
+Create Date: 2026-11-22 21:35:49.358668
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'c74cd0cf9f13'
+revision = '3abfd571977f'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -47,6 +47,27 @@ def upgrade():
     with op.batch_alter_table('login_failures', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_login_failures_failed_dt'), ['failed_dt'], unique=False)
         batch_op.create_index(batch_op.f('ix_login_failures_key'), ['key'], unique=False)
+
+    op.create_table('stat_counters',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('province_id', sa.Integer(), nullable=False, comment='Province of the commune (for one-scan rollups)'),
+    sa.Column('commune_id', sa.Integer(), nullable=False, comment='Commune of residence'),
+    sa.Column('village_id', sa.Integer(), nullable=False, comment='Village of residence; 0 = none given'),
+    sa.Column('course_id', sa.Integer(), nullable=False, comment='Course; 0 for metrics not about a course'),
+    sa.Column('month', sa.String(length=7), nullable=False, comment='Month of the event, YYYY-MM, Vietnam time'),
+    sa.Column('sex', sa.String(length=7), nullable=False, comment='female, male or unknown'),
+    sa.Column('age_band', sa.String(length=8), nullable=False, comment="Age in the event's year: under-18, 18-34, 35-59, 60+, unknown"),
+    sa.Column('mode', sa.String(length=8), nullable=False, comment='self or assisted'),
+    sa.Column('metric', sa.String(length=12), nullable=False, comment='registered, enrolled, started, completed, certified'),
+    sa.Column('shard', sa.SmallInteger(), nullable=False, comment='Learner id modulo SHARDS, against hot rows'),
+    sa.Column('value', sa.Integer(), nullable=False, comment='The count'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_stat_counters')),
+    sa.UniqueConstraint('province_id', 'commune_id', 'village_id', 'course_id', 'month', 'sex', 'age_band', 'mode', 'metric', 'shard', name='uq_stat_counters_key'),
+    comment='Statistics counters at the finest level; dashboards sum them upward'
+    )
+    with op.batch_alter_table('stat_counters', schema=None) as batch_op:
+        batch_op.create_index('ix_stat_counters_commune_metric', ['commune_id', 'metric', 'village_id'], unique=False)
+        batch_op.create_index('ix_stat_counters_province_metric', ['province_id', 'metric', 'commune_id'], unique=False)
 
     op.create_table('units',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -158,6 +179,26 @@ def upgrade():
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_api_tokens_user_id'), ['user_id'], unique=False)
 
+    op.create_table('learner_imports',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=False, comment='Member who uploaded it; only they confirm it'),
+    sa.Column('commune_id', sa.Integer(), nullable=False, comment='Commune the learners are registered in'),
+    sa.Column('filename', sa.String(length=200), nullable=False, comment="Name of the uploaded file, for the member's reference"),
+    sa.Column('status', sa.String(length=12), nullable=False, comment='pending, imported or discarded'),
+    sa.Column('row_count', sa.Integer(), nullable=False, comment='Data rows in the file'),
+    sa.Column('valid_count', sa.Integer(), nullable=False, comment='Rows ready to import'),
+    sa.Column('imported_count', sa.Integer(), nullable=True, comment='Learners created on confirmation'),
+    sa.Column('payload', sa.JSON(), nullable=False, comment='Validated rows and per-row problems (no ID numbers)'),
+    sa.Column('created_dt', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('imported_dt', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['commune_id'], ['units.id'], name=op.f('fk_learner_imports_commune_id_units')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_learner_imports_created_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_learner_imports')),
+    comment='Uploaded learner lists waiting for (or after) confirmation'
+    )
+    with op.batch_alter_table('learner_imports', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_learner_imports_created_by_id'), ['created_by_id'], unique=False)
+
     op.create_table('learners',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=True, comment='Login account; NULL after deletion'),
@@ -193,6 +234,19 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_learners_province_id'), ['province_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_learners_village_id'), ['village_id'], unique=False)
 
+    op.create_table('stat_targets',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=False, comment='One current target per unit'),
+    sa.Column('adults', sa.Integer(), nullable=False, comment='Adults (18+) to register by due_on'),
+    sa.Column('due_on', sa.Date(), nullable=False, comment='Deadline'),
+    sa.Column('set_by_id', sa.Integer(), nullable=True, comment='Official who set it'),
+    sa.Column('updated_dt', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['set_by_id'], ['users.id'], name=op.f('fk_stat_targets_set_by_id_users')),
+    sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_stat_targets_unit_id_units')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_stat_targets')),
+    sa.UniqueConstraint('unit_id', name=op.f('uq_stat_targets_unit_id')),
+    comment='Number of adults a unit aims to reach by a date'
+    )
     op.create_table('team_member_villages',
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('unit_id', sa.Integer(), nullable=False),
@@ -422,6 +476,7 @@ def downgrade():
 
     op.drop_table('unit_changes')
     op.drop_table('team_member_villages')
+    op.drop_table('stat_targets')
     with op.batch_alter_table('learners', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_learners_village_id'))
         batch_op.drop_index(batch_op.f('ix_learners_province_id'))
@@ -431,6 +486,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_learners_commune_id'))
 
     op.drop_table('learners')
+    with op.batch_alter_table('learner_imports', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_learner_imports_created_by_id'))
+
+    op.drop_table('learner_imports')
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_tokens_user_id'))
 
@@ -456,6 +515,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_units_code'))
 
     op.drop_table('units')
+    with op.batch_alter_table('stat_counters', schema=None) as batch_op:
+        batch_op.drop_index('ix_stat_counters_province_metric')
+        batch_op.drop_index('ix_stat_counters_commune_metric')
+
+    op.drop_table('stat_counters')
     with op.batch_alter_table('login_failures', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_login_failures_key'))
         batch_op.drop_index(batch_op.f('ix_login_failures_failed_dt'))

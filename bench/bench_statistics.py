@@ -1,0 +1,332 @@
+"""Statistics dashboards on a national-scale synthetic dataset: counters against naive GROUP BY.
+
+Builds a fresh database over the real units (provinces and communes from the official
+list, the real courses), then bulk-inserts synthetic learners, enrolments, lesson
+progress and certificates with a realistic skew between communes (log-normal commune
+sizes), and builds the counters with the recount (`lms.statistics.recount.rebuild`).
+It then measures, in the same run:
+
+- p95 server time of each dashboard page (nation, the largest province, the largest
+  commune), rendering included, through the Flask test client as a national admin;
+- p95 of the naive way: the same figures by GROUP BY over the raw rows (the recount's
+  queries restricted to the unit), and the ratio;
+- the cost of the counters on a completion write: a passing quiz that completes a
+  course and issues the certificate, committed, with the counter writer on and off.
+
+Targets: ≤ 10 ms p95, ≥ 300× faster than naive, flat when the data grows tenfold
+(compare a run with --learners 100000 and one with the default), counters add ≤ 20 %
+to a completion write.
+
+Usage:
+    python bench/bench_statistics.py [--learners 1000000] [--progress-per-learner 5] [--postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PASSWORD = "bench password 42"
+BATCH = 20_000
+
+
+def p95(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+
+
+def make_app(url: str):
+    from lms import create_app
+    from lms.config import TestConfig
+
+    return create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url, WTF_CSRF_ENABLED=False, TESTING=False)
+
+
+def prepare_schema(app) -> None:
+    from flask_migrate import upgrade
+
+    from lms.extensions import db
+    from lms.learning.content import sync_courses
+    from lms.units.operations import ensure_nation, load_official_units
+
+    with app.app_context():
+        upgrade()
+        load_official_units()
+        ensure_nation()
+        sync_courses(app.config["COURSES_DIR"])
+        db.session.commit()
+
+
+def _insert(connection, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    marker = "%s" if connection.dialect.name == "postgresql" else "?"
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})"
+    raw = connection.connection.driver_connection
+    cursor = raw.cursor()
+    cursor.executemany(sql, rows)
+    cursor.close()
+
+
+def _ts(moment: datetime):
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f") if SQLITE[0] else moment
+
+
+SQLITE = [True]
+
+
+def generate(app, learners: int, progress_per_learner: float, seed: int = 7) -> dict:
+    """Bulk-insert the synthetic dataset; returns sizes."""
+    from sqlalchemy import select
+
+    from lms.accounts.operations import create_staff
+    from lms.extensions import db
+    from lms.learning.models import Course, Lesson
+    from lms.units.models import Unit
+    from lms.units.operations import ensure_nation
+
+    rng = random.Random(seed)
+    with app.app_context():
+        SQLITE[0] = db.engine.dialect.name == "sqlite"
+        admin = create_staff(role="national_admin", unit=ensure_nation(), username="bench-admin",
+                             password=PASSWORD, display_name="Bench")
+        db.session.commit()
+        communes = db.session.execute(select(Unit.id, Unit.province_id).where(
+            Unit.level == "commune", Unit.valid_to.is_(None))).all()
+        courses = db.session.scalars(select(Course).order_by(Course.position)).all()
+        lessons = {c.id: [lid for lid, in db.session.execute(select(Lesson.id).where(
+            Lesson.course_id == c.id, Lesson.is_active.is_(True)).order_by(Lesson.position))] for c in courses}
+        weights = [rng.lognormvariate(0, 1.0) for _ in communes]
+        now = datetime.now(UTC)
+        start = now - timedelta(days=540)
+        span = (now - start).total_seconds()
+        mean_lessons = statistics.mean(len(v) for v in lessons.values())
+        # enrolments per learner chosen so progress rows ≈ progress_per_learner × learners
+        enrol_rate = progress_per_learner / (0.8 * (0.55 + 0.45 * 0.5) * mean_lessons)
+        counts = {"learners": 0, "enrollments": 0, "progress": 0, "certificates": 0}
+        conn = db.session.connection()
+        learner_rows, enrol_rows, progress_rows, cert_rows = [], [], [], []
+        enrollment_id = certificate_id = 0
+        picks = rng.choices(range(len(communes)), weights=weights, k=learners)
+
+        def flush_rows(final=False):
+            if not final and max(len(learner_rows), len(progress_rows)) < BATCH:
+                return
+            for table, columns, rows in (
+                ("learners", ("id", "full_name", "name_folded", "name_sort_key", "birth_year", "sex", "province_id",
+                              "commune_id", "registered_by_id", "registered_dt", "is_deleted"), learner_rows),
+                ("enrollments", ("id", "learner_id", "course_id", "enrolled_dt", "started_dt", "completed_dt",
+                                 "completed_version", "is_assisted"), enrol_rows),
+                ("lesson_progress", ("learner_id", "lesson_id", "progress", "time_spent_seconds", "first_seen_dt",
+                                     "last_seen_dt", "completed_dt"), progress_rows),
+                ("certificates", ("id", "enrollment_id", "learner_id", "course_id", "serial", "verification_code",
+                                  "full_name", "course_title_vi", "course_title_en", "completed_on", "commune_name",
+                                  "province_name", "issued_dt", "is_revoked"), cert_rows)):
+                if rows:
+                    _insert(conn, table, columns, rows)
+                    rows.clear()
+
+        for n, pick in enumerate(picks, start=1):
+            commune_id, province_id = communes[pick]
+            registered = start + timedelta(seconds=rng.random() * span)
+            learner_rows.append((n, "Học viên", "hoc vien", "hoc vien", rng.randint(1940, 2012),
+                                 rng.choice(("female", "female", "male", None)) or None, province_id, commune_id,
+                                 admin.id if rng.random() < 0.3 else None, _ts(registered), False))
+            k = min(len(courses), int(enrol_rate) + (rng.random() < enrol_rate % 1))
+            for course in rng.sample(courses, k):
+                enrollment_id += 1
+                enrolled = registered + timedelta(hours=rng.random() * 72)
+                started = enrolled + timedelta(hours=1) if rng.random() < 0.8 else None
+                completed = started + timedelta(days=rng.random() * 20) if started and rng.random() < 0.45 else None
+                completed = completed if completed is None or completed < now else None
+                enrol_rows.append((enrollment_id, n, course.id, _ts(enrolled), started and _ts(started),
+                                   completed and _ts(completed), course.version if completed else None,
+                                   rng.random() < 0.3))
+                if started:
+                    ids = lessons[course.id]
+                    done = len(ids) if completed else rng.randint(1, len(ids))
+                    for lesson_id in ids[:done]:
+                        progress_rows.append((n, lesson_id, 100, 120, _ts(started), _ts(started), _ts(started)))
+                    counts["progress"] += done
+                if completed:
+                    certificate_id += 1
+                    cert_rows.append((certificate_id, enrollment_id, n, course.id, f"2026-{certificate_id:07d}",
+                                      f"B{certificate_id:010d}", "Học viên", course.title_vi, course.title_en,
+                                      completed.date(), "Xã", "Tỉnh", _ts(completed), rng.random() < 0.01))
+            flush_rows()
+        flush_rows(final=True)
+        counts.update(learners=learners, enrollments=enrollment_id, certificates=certificate_id)
+        if not SQLITE[0]:
+            for table in ("learners", "enrollments", "certificates"):
+                conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                     f"(SELECT max(id) FROM {table}))")
+        db.session.commit()
+        from lms.statistics.recount import rebuild
+
+        started_at = time.perf_counter()
+        counts["counter_rows"] = rebuild()
+        db.session.commit()
+        counts["recount_seconds"] = time.perf_counter() - started_at
+        if not SQLITE[0]:
+            conn = db.session.connection()
+            conn.exec_driver_sql("ANALYZE")
+            db.session.commit()
+        else:
+            db.session.connection().exec_driver_sql("ANALYZE")
+            db.session.commit()
+    return counts
+
+
+def pick_units(app) -> dict:
+    from sqlalchemy import func, select
+
+    from lms.extensions import db
+    from lms.learners.models import Learner
+    from lms.units.operations import ensure_nation
+
+    with app.app_context():
+        province_id = db.session.execute(select(Learner.province_id, func.count()).group_by(
+            Learner.province_id).order_by(func.count().desc()).limit(1)).first()[0]
+        commune_id = db.session.execute(select(Learner.commune_id, func.count()).group_by(
+            Learner.commune_id).order_by(func.count().desc()).limit(1)).first()[0]
+        return {"nation": ensure_nation().id, "province": province_id, "commune": commune_id}
+
+
+def time_pages(app, units: dict, repeat: int) -> dict:
+    client = app.test_client()
+    response = client.post("/login", data={"login": "bench-admin", "password": PASSWORD})
+    assert response.status_code == 302, response.status_code
+    results = {}
+    for name, unit_id in units.items():
+        url = f"/statistics/units/{unit_id}"
+        assert client.get(url).status_code == 200  # warm-up
+        samples = []
+        budget = time.perf_counter() + 60  # keep a default run bounded when pages are slow
+        while len(samples) < repeat and (len(samples) < 3 or time.perf_counter() < budget):
+            started = time.perf_counter()
+            response = client.get(url)
+            samples.append(time.perf_counter() - started)
+            assert response.status_code == 200
+        results[name] = p95(samples)
+    return results
+
+
+def time_naive(app, units: dict, repeat: int) -> dict:
+    """The same figures (every group the counters hold) by GROUP BY over the raw rows."""
+    from lms.extensions import db
+    from lms.learners.models import Learner
+    from lms.statistics.recount import _queries
+    from lms.units.models import Unit
+
+    results = {}
+    with app.app_context():
+        dialect = db.engine.dialect.name
+        for name, unit_id in units.items():
+            unit = db.session.get(Unit, unit_id)
+            condition = {"nation": None, "province": Learner.province_id == unit_id,
+                         "commune": Learner.commune_id == unit_id}[name]
+            samples = []
+            for _ in range(repeat):
+                started = time.perf_counter()
+                for query in _queries(dialect):
+                    db.session.execute(query if condition is None else query.where(condition)).all()
+                samples.append(time.perf_counter() - started)
+            results[name] = p95(samples)
+            assert unit is not None
+    return results
+
+
+def time_completion_writes(app, count: int) -> dict:
+    """Seconds per completion (passing quiz → completed → certificate, committed), counters on vs off."""
+    from sqlalchemy import select
+
+    from lms.extensions import db
+    from lms.learners.operations import create_learner
+    from lms.learning.models import Course
+    from lms.learning.operations import complete_lesson, submit_quiz
+    from lms.statistics.operations import set_counting
+    from lms.units.models import Unit
+
+    with app.app_context():
+        course = db.session.scalars(select(Course).order_by(Course.position)).first()
+        commune = db.session.scalar(select(Unit).where(Unit.level == "commune", Unit.valid_to.is_(None)).limit(1))
+        answers = {q.key: sorted(q.correct_indexes) for q in __import__(
+            "lms.learning.operations", fromlist=["x"]).active_questions(course)}
+        learner_ids = []
+        for i in range(2 * count):
+            learner = create_learner(user=None, full_name=f"Bench {i}", commune=commune, birth_year=1970, sex="female")
+            for lesson in course.lessons:
+                complete_lesson(learner, lesson)
+            learner_ids.append(learner.id)
+        db.session.commit()
+        from lms.learners.models import Learner
+
+        samples = {True: [], False: []}
+        for i, learner_id in enumerate(learner_ids):
+            counting = i % 2 == 0
+            set_counting(counting)
+            learner = db.session.get(Learner, learner_id)
+            started = time.perf_counter()
+            submit_quiz(learner, course, answers)
+            db.session.commit()
+            samples[counting].append(time.perf_counter() - started)
+        set_counting(True)
+    return {"with": statistics.median(samples[True]), "without": statistics.median(samples[False])}
+
+
+def run(url: str, learners: int, progress: float, repeat: int, naive_repeat: int) -> None:
+    app = make_app(url)
+    started = time.perf_counter()
+    prepare_schema(app)
+    sizes = generate(app, learners, progress)
+    print(f"dataset: {sizes['learners']:,} learners, {sizes['enrollments']:,} enrolments, "
+          f"{sizes['progress']:,} lesson-progress rows, {sizes['certificates']:,} certificates; "
+          f"{sizes['counter_rows']:,} counter rows (recount {sizes['recount_seconds']:.1f} s); "
+          f"built in {time.perf_counter() - started:.0f} s", flush=True)
+    units = pick_units(app)
+    pages = time_pages(app, units, repeat)
+    naive = time_naive(app, units, naive_repeat)
+    writes = time_completion_writes(app, 100)
+    print(f"\n{'view':10} {'counters p95 (ms)':>18} {'naive p95 (ms)':>15} {'ratio':>8}")
+    for name in units:
+        print(f"{name:10} {pages[name] * 1000:18.1f} {naive[name] * 1000:15.1f} {naive[name] / pages[name]:7.0f}×")
+    added = writes["with"] / writes["without"] - 1
+    print(f"\ncompletion write (median, committed): with counters {writes['with'] * 1000:.2f} ms, "
+          f"without {writes['without'] * 1000:.2f} ms, added {added:+.1%}")
+    print("targets: ≤ 10 ms p95; ≥ 300× naive; flat at 10× data; ≤ +20 % per completion write")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--learners", type=int, default=1_000_000)
+    parser.add_argument("--progress-per-learner", type=float, default=5.0)
+    parser.add_argument("--repeat", type=int, default=40)
+    parser.add_argument("--naive-repeat", type=int, default=3)
+    parser.add_argument("--postgres", action="store_true")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="lms-bench-stats-"))
+    os.environ.setdefault("LMS_INSTANCE_DIR", str(tmp))
+    if args.postgres:
+        pgdata = tmp / "pg"
+        url = subprocess.run([str(ROOT / "tools/postgres.sh"), "start", str(pgdata), "lms_bench_stats", "55433"],
+                             check=True, capture_output=True, text=True).stdout.strip()
+        try:
+            run(url, args.learners, args.progress_per_learner, args.repeat, args.naive_repeat)
+        finally:
+            subprocess.run([str(ROOT / "tools/postgres.sh"), "stop", str(pgdata)], check=False)
+    else:
+        run(f"sqlite:///{tmp / 'bench.sqlite3'}", args.learners, args.progress_per_learner, args.repeat,
+            args.naive_repeat)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+"""The one rebuild: every counter computed again from the raw rows.
+
+This is the definition of each figure (see `models.py`); `operations.py` keeps the
+counters equal to it event by event, and `tests/statistics/test_counters.py` checks
+that the two agree after random sequences of events. `flask statistics recount`
+reports differences, and with `--fix` rewrites the counter table.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from sqlalchemy import Integer, case, cast, delete, func, literal, select
+
+from lms.extensions import db
+from lms.statistics.models import (
+    ASSISTED,
+    CERTIFIED,
+    COMPLETED,
+    ENROLLED,
+    KEY_COLUMNS,
+    REGISTERED,
+    SELF_STUDY,
+    SHARDS,
+    STARTED,
+    StatCounter,
+)
+
+
+def _month(column, dialect: str):
+    """YYYY-MM of a UTC timestamp in Vietnam time (UTC+7, no daylight saving)."""
+    if dialect == "postgresql":
+        return func.to_char(column.op("AT TIME ZONE")(literal("Asia/Ho_Chi_Minh")), "YYYY-MM")
+    return func.strftime("%Y-%m", column, "+7 hours")
+
+
+def _age_band(birth_year, month):
+    age = cast(func.substr(month, 1, 4), Integer) - birth_year
+    return case((birth_year.is_(None), "unknown"), (age < 18, "under-18"), (age < 35, "18-34"),
+                (age < 60, "35-59"), else_="60+")
+
+
+def _group(learner, month, course_id, mode, metric: str):
+    return (learner.province_id, learner.commune_id, func.coalesce(learner.village_id, 0), course_id, month,
+            func.coalesce(learner.sex, "unknown"), _age_band(learner.birth_year, month), mode, literal(metric),
+            learner.id % SHARDS)
+
+
+def _queries(dialect: str, learner_id: int | None = None):
+    from lms.certs.models import Certificate
+    from lms.learners.models import Learner
+    from lms.learning.models import Enrollment
+
+    def only(query):
+        return query if learner_id is None else query.where(Learner.id == learner_id)
+
+    month = _month(Learner.registered_dt, dialect)
+    mode = case((Learner.registered_by_id.is_(None), SELF_STUDY), else_=ASSISTED)
+    columns = _group(Learner, month, literal(0), mode, REGISTERED)
+    yield only(select(*columns, func.count()).group_by(*columns))
+    enrollment_mode = case((Enrollment.is_assisted.is_(True), ASSISTED), else_=SELF_STUDY)
+    for metric, moment in ((ENROLLED, Enrollment.enrolled_dt), (STARTED, Enrollment.started_dt),
+                           (COMPLETED, Enrollment.completed_dt)):
+        columns = _group(Learner, _month(moment, dialect), Enrollment.course_id, enrollment_mode, metric)
+        yield only(select(*columns, func.count()).select_from(Enrollment).join(Learner, Learner.id == Enrollment.learner_id)
+                   .where(moment.is_not(None)).group_by(*columns))
+    columns = _group(Learner, _month(Certificate.issued_dt, dialect), Enrollment.course_id, enrollment_mode, CERTIFIED)
+    yield only(select(*columns, func.count()).select_from(Certificate)
+               .join(Enrollment, Enrollment.id == Certificate.enrollment_id)
+               .join(Learner, Learner.id == Enrollment.learner_id)
+               .where(Certificate.is_revoked.is_(False)).group_by(*columns))
+
+
+def expected_counters(learner_id: int | None = None) -> Counter:
+    """{key: count} computed from raw rows (of one learner, or of everyone)."""
+    connection = db.session.connection()
+    totals: Counter = Counter()
+    for query in _queries(connection.dialect.name, learner_id):
+        for row in connection.execute(query):
+            totals[tuple(row[:-1])] += row[-1]
+    return totals
+
+
+def learner_contributions(learner_id: int) -> Counter:
+    return expected_counters(learner_id)
+
+
+def stored_counters() -> Counter:
+    table = StatCounter.__table__
+    columns = [table.c[name] for name in KEY_COLUMNS]
+    totals: Counter = Counter()
+    for row in db.session.connection().execute(select(*columns, table.c.value).where(table.c.value != 0)):
+        totals[tuple(row[:-1])] += row[-1]
+    return totals
+
+
+@dataclass
+class Difference:
+    key: tuple
+    stored: int
+    expected: int
+
+    def describe(self) -> str:
+        return ", ".join(f"{name}={value}" for name, value in zip(KEY_COLUMNS, self.key, strict=True)) + \
+            f": stored {self.stored}, expected {self.expected}"
+
+
+def compare() -> list[Difference]:
+    """Every counter whose stored value differs from the recount."""
+    stored, expected = stored_counters(), expected_counters()
+    keys = sorted({k for k in stored.keys() | expected.keys() if stored[k] != expected[k]}, key=repr)
+    return [Difference(key, stored[key], expected[key]) for key in keys]
+
+
+def rebuild(batch: int = 5000) -> int:
+    """Replace every counter by the recount (flushes; the caller commits). Returns rows written."""
+    connection = db.session.connection()
+    connection.execute(delete(StatCounter.__table__))
+    rows = [dict(zip(KEY_COLUMNS, key, strict=True), value=value)
+            for key, value in expected_counters().items() if value]
+    for start in range(0, len(rows), batch):
+        connection.execute(StatCounter.__table__.insert(), rows[start:start + batch])
+    return len(rows)

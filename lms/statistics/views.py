@@ -1,0 +1,230 @@
+"""Statistics pages, exports, the JSON statistics API and the public open-data page.
+
+Views parse the request, check `queries.may_read`, call a query and render. The JSON
+routes live here under /api/v1/statistics (documented in lms/api/openapi.py).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from lms.access import may
+from lms.errors import DomainError
+from lms.extensions import db
+from lms.i18n import locale_code, number, percent
+from lms.statistics import charts, exports, operations, queries  # noqa: F401 - operations connects the writer
+from lms.statistics.opendata import open_data
+from lms.units.models import NATION, PROVINCE
+from lms.units.queries import current_unit, unit_by_code
+
+bp = Blueprint("statistics", __name__, template_folder="templates")
+FORMATS = {"csv": "text/csv; charset=utf-8",
+           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+MAX_ID = 2**31 - 1
+
+
+def _unit(unit_id: int):
+    return current_unit(unit_id) if unit_id <= MAX_ID else None
+
+
+def _readable_unit(unit_id: int):
+    unit = _unit(unit_id)
+    if unit is None:
+        abort(404)
+    if not queries.may_read(current_user, unit):
+        abort(403)
+    return unit
+
+
+def _sort_args() -> tuple[str, bool]:
+    sort = request.args.get("sort", "name")
+    return (sort if sort in queries.SORT_KEYS else "name"), request.args.get("dir") == "desc"
+
+
+@bp.get("/statistics/")
+@login_required
+def dashboard():
+    if not may(current_user, "read_statistics"):
+        abort(403)
+    unit_id = current_user.scope_unit_id
+    if current_user.role == "national_admin" or unit_id is None:
+        from lms.units.operations import ensure_nation
+
+        unit_id = ensure_nation().id
+    return redirect(url_for("statistics.show_unit", unit_id=unit_id))
+
+
+def format_cell(value, kind: str) -> str:
+    if kind == exports.RATE:
+        return "–" if value is None else percent(value)
+    return number(value) if kind == "count" else str(value)
+
+
+def _charts(board, tables):
+    labels = exports.metric_labels()
+    months = [month for month, _f in board.months]
+    trend = charts.bar_chart(
+        "chart-months", _("Learners by month"),
+        _("Registrations and completed courses per month in {unit}.").format(unit=board.unit.name), months,
+        [charts.Series(labels[m], [f[m] for _m, f in board.months], [number(f[m]) for _m, f in board.months])
+         for m in ("registered", "completed")])
+    courses = [course.title(locale_code()) for course, _f in board.courses]
+    per_course = charts.horizontal_bars(
+        "chart-courses", _("Learners by course"),
+        _("Enrolments and completions per course in {unit}.").format(unit=board.unit.name), courses,
+        [charts.Series(labels[m], [f[m] for _c, f in board.courses], [number(f[m]) for _c, f in board.courses])
+         for m in ("enrolled", "completed")])
+    return trend, per_course
+
+
+@bp.get("/statistics/units/<int:unit_id>")
+@login_required
+def show_unit(unit_id: int):
+    unit = _readable_unit(unit_id)
+    sort, descending = _sort_args()
+    board = queries.dashboard(unit, sort, descending)
+    tables = exports.dashboard_tables(board, locale_code())
+    trend, per_course = _charts(board, tables)
+    return render_template("statistics/dashboard.html", board=board, tables=tables, trend_chart=trend,
+                           course_chart=per_course, sort=sort, descending=descending, format_cell=format_cell,
+                           may_read=lambda u: queries.may_read(current_user, u),
+                           may_set_target=may(current_user, "set_targets", unit))
+
+
+@bp.get("/statistics/units/<int:unit_id>/<table>.<fmt>")
+@login_required
+def export_table(unit_id: int, table: str, fmt: str):
+    unit = _readable_unit(unit_id)
+    tables = exports.dashboard_tables(queries.dashboard(unit, *_sort_args()), locale_code())
+    if fmt not in FORMATS or (table not in tables and table != "all"):
+        abort(404)
+    chosen = list(tables.values()) if table == "all" else [tables[table]]
+    data = exports.to_xlsx(chosen) if fmt == "xlsx" else exports.to_csv(chosen[0])
+    if fmt == "csv" and table == "all":
+        abort(404)
+    name = f"thong-ke-{unit.code}-{table}.{fmt}"
+    return Response(data, mimetype=FORMATS[fmt], headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/statistics/units/<int:unit_id>/report.pdf")
+@login_required
+def export_report(unit_id: int):
+    unit = _readable_unit(unit_id)
+    board = queries.dashboard(unit, *_sort_args())
+    tables = exports.dashboard_tables(board, locale_code())
+    subtitle = _("Figures as of {day}").format(day=_today())
+    data = exports.to_pdf(_("Statistics: {unit}").format(unit=unit.name), subtitle, list(tables.values()), format_cell)
+    return Response(data, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="thong-ke-{unit.code}.pdf"'})
+
+
+def _today() -> str:
+    from lms.i18n import local_date
+
+    return local_date(date.today())
+
+
+@bp.post("/statistics/units/<int:unit_id>/target")
+@login_required
+def set_target(unit_id: int):
+    unit = _readable_unit(unit_id)
+    try:
+        adults = int(request.form.get("adults", ""))
+        due_on = date.fromisoformat(request.form.get("due_on", ""))
+    except ValueError:
+        flash(_("Enter a number of adults and a date."), "error")
+        return redirect(url_for("statistics.show_unit", unit_id=unit.id))
+    try:
+        operations.set_target(unit, adults, due_on, actor=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        if error.status == 403:
+            abort(403)
+        flash(error.message, "error")
+        return redirect(url_for("statistics.show_unit", unit_id=unit.id))
+    db.session.commit()
+    flash(_("Target saved."), "success")
+    return redirect(url_for("statistics.show_unit", unit_id=unit.id))
+
+
+# -- JSON statistics API (documented in lms/api/openapi.py) ----------------------------
+
+def _api_error(status: int, code: str, message: str):
+    from lms.api.errors import error_response
+
+    return error_response(status, code, message)
+
+
+def _api_user():
+    from lms.api.auth import find_token
+
+    scheme, _sep, secret = request.headers.get("Authorization", "").strip().partition(" ")
+    if scheme.lower() == "bearer":
+        found = find_token(secret.strip())
+        return found[1] if found else None
+    return current_user if current_user.is_authenticated else None
+
+
+def _figures_json(figures: queries.Figures) -> dict:
+    return {**figures.counts, "completion_rate": figures.completion_rate,
+            "certification_rate": figures.certification_rate}
+
+
+@bp.get("/api/v1/statistics/units/<int:unit_id>")
+def api_unit_statistics(unit_id: int):
+    user = _api_user()
+    if user is None:
+        return _api_error(401, "token-missing", _("Log in first: send your access token as 'Authorization: Bearer …'."))
+    unit = _unit(unit_id)
+    if unit is None:
+        return _api_error(404, "unit-not-found", _("No such unit."))
+    if not queries.may_read(user, unit):
+        return _api_error(403, "not-allowed", _("You do not have access to this page."))
+    board = queries.dashboard(unit, *_sort_args())
+    target = board.target
+    return jsonify({
+        "unit": {"id": unit.id, "code": unit.code, "name": unit.name, "level": unit.level},
+        "total": _figures_json(board.total),
+        "adults_reached": board.adults_reached,
+        "target": {"adults": target.adults, "due_on": target.due_on.isoformat()} if target else None,
+        "children": [{"id": row.unit.id if row.unit else None, "code": row.unit.code if row.unit else None,
+                      "name": row.unit.name if row.unit else None, **_figures_json(row.figures)}
+                     for row in board.children],
+        "months": [{"month": month, **_figures_json(f)} for month, f in board.months],
+        "courses": [{"course": course.slug, **_figures_json(f)} for course, f in board.courses],
+        "groups": {"sex": {k: _figures_json(f) for k, f in board.by_sex.items()},
+                   "age_band": {k: _figures_json(f) for k, f in board.by_age.items()},
+                   "mode": {k: _figures_json(f) for k, f in board.by_mode.items()}},
+    })
+
+
+# -- open data (public) -----------------------------------------------------------------
+
+def _open_province():
+    code = request.args.get("province")
+    if not code:
+        return None
+    province = unit_by_code(PROVINCE, code)
+    if province is None:
+        abort(404)
+    return province
+
+
+@bp.get("/open-data/statistics")
+def open_data_page():
+    province = _open_province()
+    return render_template("statistics/open_data.html", data=open_data(province), province=province,
+                           nation=NATION)
+
+
+@bp.get("/open-data/statistics.json")
+def open_data_json():
+    response = jsonify(open_data(_open_province()))
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response

@@ -1,0 +1,501 @@
+"""Team workspace pages: learner list and export, registration, learner page, import,
+audit log; and the learner's own data page (/my-data).
+
+Views parse the request, call an operation or a query, and render; each request
+commits once. Learners are always read through `scope_units(user).learner_filter()`.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from wtforms import SelectChoice
+
+from lms.access import VILLAGES, may, require, scope_units
+from lms.accounts.models import LEARNER
+from lms.audit.operations import record
+from lms.errors import DomainError
+from lms.extensions import db
+from lms.i18n import locale_code
+from lms.learners import operations as learner_ops
+from lms.learners.consent import LEARNING, current_text
+from lms.learning.queries import course_progress
+from lms.team import exports, importer, operations, queries
+from lms.team.forms import (
+    ConfirmForm,
+    ConfirmImportForm,
+    EditForm,
+    MoveForm,
+    RegisterForm,
+    SearchForm,
+    SelfCorrectForm,
+    UploadForm,
+)
+from lms.units import queries as units
+from lms.units.models import COMMUNE
+from lms.validation import display_phone
+
+bp = Blueprint("team", __name__, template_folder="templates")
+
+PER_PAGE = 50
+EXPORT_LIMIT = 50_000
+
+
+def _show_error(form, error: DomainError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+def _team_commune():
+    """The commune a team member or commune official registers learners in."""
+    require("write_learners")
+    commune = units.current_unit(current_user.scope_unit_id, COMMUNE)
+    if commune is None:
+        abort(403)
+    return commune
+
+
+def _my_villages(commune):
+    """Villages the current user works on, and whether one must be chosen."""
+    scope = scope_units(current_user)
+    villages = units.villages_of(commune.id)
+    if scope.level == VILLAGES:
+        return [v for v in villages if v.id in scope.village_ids], True
+    return villages, False
+
+
+def _learner_or_403(learner_id: int):
+    require("read_learners")
+    learner = queries.learner_in_scope(current_user, learner_id)
+    if learner is None:
+        abort(403)
+    return learner
+
+
+# --- List and export -------------------------------------------------------------------
+
+def _search():
+    require("read_learners")
+    form = SearchForm(request.args)
+    scope = scope_units(current_user)
+    villages = units.villages_of(scope.unit_id) if scope.level in (COMMUNE, VILLAGES) else []
+    if scope.level == VILLAGES:
+        villages = [v for v in villages if v.id in scope.village_ids]
+    form.village.choices = [SelectChoice("", _("All villages"))] + [SelectChoice(v.id, v.name) for v in villages]
+    form.course.choices = [SelectChoice("", _("All courses"))] + [
+        SelectChoice(c.id, c.title(locale_code())) for c in queries.courses()]
+    form.validate()
+    filters = queries.LearnerFilter(q=form.q.data or "", village_id=form.village.data if not form.village.errors else None,
+                                    course_id=form.course.data if not form.course.errors else None,
+                                    status=form.status.data if not form.status.errors else "")
+    return form, queries.learners_query(current_user, filters)
+
+
+@bp.get("/team/learners")
+@login_required
+def learners():
+    form, query = _search()
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    total = queries.count(query)
+    rows = queries.page_of(query, page, PER_PAGE)
+    ids = [learner.id for learner in rows]
+    return render_template("team/learners.html", form=form, learners=rows, total=total, page=page,
+                           pages=max((total + PER_PAGE - 1) // PER_PAGE, 1), statuses=queries.statuses_of(ids),
+                           phones=queries.phones_of(ids), can_write=may(current_user, "write_learners"),
+                           args={k: v for k, v in request.args.items() if k != "page"})
+
+
+def status_label(status: str) -> str:
+    return {queries.NOT_STARTED: _("Not started"), queries.IN_PROGRESS: _("In progress"),
+            queries.COMPLETED: _("Completed"), queries.CERTIFIED: _("Certified")}.get(status, status)
+
+
+@bp.app_template_filter("learner_status")
+def learner_status_filter(status: str) -> str:
+    return status_label(status)
+
+
+@bp.app_template_filter("phone")
+def phone_filter(e164: str | None) -> str:
+    return display_phone(e164)
+
+
+@bp.get("/team/learners/export.<fmt>")
+@login_required
+def export_learners(fmt: str):
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    _form, query = _search()
+    rows = queries.page_of(query, 1, EXPORT_LIMIT)
+    ids = [learner.id for learner in rows]
+    statuses, phones = queries.statuses_of(ids), queries.phones_of(ids)
+    header = [_("Full name"), _("Birth year"), _("Sex"), _("Phone"), _("ID (last 4 digits)"), _("Village"),
+              _("Status"), _("Registered on")]
+    sexes = {"female": _("Female"), "male": _("Male")}
+    data = [[learner.full_name, learner.birth_year or "", sexes.get(learner.sex, ""),
+             display_phone(phones.get(learner.id)), learner.national_id_last4 or "",
+             learner.village.name if learner.village else "", status_label(statuses[learner.id]),
+             learner.registered_dt.strftime("%d/%m/%Y")] for learner in rows]
+    record("learner.export", actor=current_user, unit_id=current_user.scope_unit_id, rows=len(data), format=fmt)
+    db.session.commit()
+    name = f"learners-{date.today():%Y%m%d}.{fmt}"
+    if fmt == "csv":
+        body, mimetype = exports.to_csv(header, data), "text/csv; charset=utf-8"
+    else:
+        body = exports.to_xlsx(header, data, _("Learners"))
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"',
+                                                      "Cache-Control": "no-store"})
+
+
+# --- Registration ----------------------------------------------------------------------
+
+@bp.route("/team/learners/new", methods=["GET", "POST"])
+@login_required
+def register_learner():
+    commune = _team_commune()
+    villages, village_required = _my_villages(commune)
+    form = RegisterForm()
+    form.set_villages(villages, required=village_required)
+    consent_version, consent_text = current_text(LEARNING, locale_code())
+    duplicates, overridable, status = [], False, 200
+    if form.validate_on_submit():
+        village = units.current_unit(form.village.data, "village") if form.village.data else None
+        if village_required and (village is None or village not in villages):
+            form.village.errors = [*form.village.errors, _("Choose one of your villages.")]
+        else:
+            try:
+                card = operations.register_learner(
+                    current_user, commune=commune, village=village, full_name=form.full_name.data,
+                    birth_year=form.birth_year.data, sex=form.sex.data or None, phone=form.phone.data,
+                    national_id=form.national_id.data, consent_given=form.consent.data, locale=locale_code(),
+                    register_anyway=form.register_anyway.data)
+            except operations.DuplicateLearnerError as error:
+                db.session.rollback()
+                duplicates, overridable = error.duplicates, error.overridable
+            except DomainError as error:
+                db.session.rollback()
+                _show_error(form, error)
+            else:
+                db.session.commit()
+                return render_template("team/card.html", cards=[card], new=True)
+    if request.method == "POST":
+        status = 409 if duplicates else 422
+    return render_template("team/register.html", form=form, commune=commune, consent_text=consent_text,
+                           consent_version=consent_version, duplicates=duplicates, overridable=overridable), status
+
+
+# --- A learner's page ------------------------------------------------------------------
+
+@bp.get("/team/learners/<int:learner_id>")
+@login_required
+def learner(learner_id: int):
+    learner = _learner_or_403(learner_id)
+    record("learner.view", actor=current_user, learner=learner)
+    db.session.commit()
+    progress = [course_progress(learner, course) for course in queries.courses()]
+    return render_template("team/learner.html", learner=learner, progress=progress,
+                           certificates=queries.certificates_of(learner), consents=queries.consents_of(learner),
+                           can_write=may(current_user, "write_learners", learner),
+                           can_assist=may(current_user, "assist_learners", learner))
+
+
+@bp.route("/team/learners/<int:learner_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_learner(learner_id: int):
+    learner = _learner_or_403(learner_id)
+    require("write_learners", learner)
+    villages, village_required = _my_villages(learner.commune)
+    form = EditForm(obj=None if request.method == "POST" else learner)
+    form.set_villages(villages, required=village_required)
+    if request.method == "GET":
+        form.village.data = str(learner.village_id or "")
+        form.phone.data = display_phone(learner.user.phone if learner.user else None)
+        record("learner.view", actor=current_user, learner=learner)
+        db.session.commit()
+    status = 200
+    if form.validate_on_submit():
+        village = units.current_unit(form.village.data, "village") if form.village.data else None
+        try:
+            if village_required and village not in villages:
+                raise learner_ops.LearnerError("village-invalid", _("Choose one of your villages."), field="village")
+            learner_ops.update_learner(learner, actor=current_user, full_name=form.full_name.data,
+                                    birth_year=form.birth_year.data, sex=form.sex.data or None, village=village)
+            operations.update_contact(learner, actor=current_user, phone=form.phone.data,
+                                      national_id=form.national_id.data,
+                                      clear_national_id=form.clear_national_id.data)
+        except DomainError as error:
+            db.session.rollback()
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("The learner's data has been corrected."), "success")
+            return redirect(url_for("team.learner", learner_id=learner.id))
+    if request.method == "POST":
+        status = 422
+    return render_template("team/edit.html", form=form, learner=learner), status
+
+
+@bp.route("/team/learners/<int:learner_id>/move", methods=["GET", "POST"])
+@login_required
+def move_learner(learner_id: int):
+    learner = _learner_or_403(learner_id)
+    require("write_learners", learner)
+    form = MoveForm()
+    communes = [c for c in units.communes_of(learner.province_id) if c.id != learner.commune_id]
+    form.commune.choices = [SelectChoice("", _("Choose…"))] + [SelectChoice(str(c.id), c.name) for c in communes]
+    status = 200
+    if form.validate_on_submit():
+        target = None
+        if form.commune_code.data:
+            target = units.unit_by_code(COMMUNE, form.commune_code.data)
+        elif form.commune.data:
+            target = units.current_unit(form.commune.data, COMMUNE)
+        if target is None or target.id == learner.commune_id:
+            form.commune.errors = [*form.commune.errors, _("Choose the commune the learner has moved to.")]
+        else:
+            learner_ops.move_learner(learner, actor=current_user, commune=target, village=None)
+            db.session.commit()
+            flash(_("{name} now belongs to {commune}. Their progress and certificates stay with them.").format(
+                name=learner.full_name, commune=target.name), "success")
+            return redirect(url_for("team.learners"))
+    if request.method == "POST":
+        status = 422
+    return render_template("team/move.html", form=form, learner=learner), status
+
+
+@bp.post("/team/learners/<int:learner_id>/card")
+@login_required
+def reset_card(learner_id: int):
+    learner = _learner_or_403(learner_id)
+    require("write_learners", learner)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        flash(_("Tick the box to confirm: the old password will stop working."), "error")
+        return redirect(url_for("team.learner", learner_id=learner.id))
+    card = operations.issue_login_card(learner, by=current_user)
+    db.session.commit()
+    return render_template("team/card.html", cards=[card], new=False)
+
+
+# --- Import ----------------------------------------------------------------------------
+
+@bp.route("/team/import", methods=["GET", "POST"])
+@login_required
+def import_upload():
+    commune = _team_commune()
+    form = UploadForm()
+    status = 200
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            data = upload.read(importer.MAX_BYTES + 1)
+        finally:
+            upload.close()
+        villages, required = _my_villages(commune)
+        try:
+            table = importer.read_table(upload.filename or "", data)
+            validated = importer.validate_rows(
+                table, commune=commune, villages=units.villages_of(commune.id),
+                allowed_village_ids={v.id for v in villages} if required else None, this_year=date.today().year)
+            staged = importer.stage_import(current_user, commune, upload.filename or "", validated)
+        except DomainError as error:
+            db.session.rollback()
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            return redirect(url_for("team.import_preview", import_id=staged.id))
+    if request.method == "POST":
+        status = 422
+    return render_template("team/import.html", form=form, commune=commune, max_rows=importer.MAX_ROWS), status
+
+
+@bp.get("/team/import/template.<fmt>")
+@login_required
+def import_template(fmt: str):
+    _team_commune()
+    header = importer.template_headers(locale_code())
+    if fmt == "csv":
+        return Response(exports.to_csv(header, []), mimetype="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="learners-template.csv"'})
+    if fmt == "xlsx":
+        return Response(exports.to_xlsx(header, [], _("Learners")),
+                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": 'attachment; filename="learners-template.xlsx"'})
+    abort(404)
+
+
+def _staged_or_404(import_id: int):
+    _team_commune()
+    staged = importer.pending_import(current_user, import_id)
+    if staged is None:
+        abort(404)
+    return staged
+
+
+@bp.get("/team/import/<int:import_id>")
+@login_required
+def import_preview(import_id: int):
+    staged = _staged_or_404(import_id)
+    payload = staged.payload
+    problems = payload.get("problems", [])
+    return render_template("team/import_preview.html", staged=staged, form=ConfirmImportForm(),
+                           problems=problems[:importer.SHOWN_PROBLEMS], more=max(len(problems) - importer.SHOWN_PROBLEMS, 0),
+                           problem_count=len(problems), skipped=payload.get("skipped", [])[:importer.SHOWN_PROBLEMS],
+                           skipped_count=len(payload.get("skipped", [])),
+                           ignored=payload.get("ignored_columns", []), text=importer.problem_text,
+                           label=importer.column_label)
+
+
+@bp.post("/team/import/<int:import_id>/confirm")
+@login_required
+def import_confirm(import_id: int):
+    staged = _staged_or_404(import_id)
+    form = ConfirmImportForm()
+    if not form.validate_on_submit() or not form.consent.data:
+        flash(_("Tick the box to confirm that everyone in the file has given consent."), "error")
+        return redirect(url_for("team.import_preview", import_id=staged.id))
+    try:
+        created = importer.commit_import(staged, current_user, locale_code())
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("team.import_preview", import_id=import_id))
+    db.session.commit()
+    flash(_("{count} learners registered. Print their login cards from each learner's page.").format(
+        count=created), "success")
+    return redirect(url_for("team.learners"))
+
+
+@bp.post("/team/import/<int:import_id>/discard")
+@login_required
+def import_discard(import_id: int):
+    staged = _staged_or_404(import_id)
+    if staged.status == importer.PENDING:
+        staged.status = "discarded"
+        staged.payload = {"rows": [], "problems": [], "skipped": []}
+        db.session.commit()
+    flash(_("The upload has been discarded. Nothing was registered."), "info")
+    return redirect(url_for("team.import_upload"))
+
+
+# --- Audit log -------------------------------------------------------------------------
+
+@bp.get("/team/audit")
+@login_required
+def audit_log():
+    require("read_audit")
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    events, total = queries.audit_events(current_user, page)
+    return render_template("team/audit.html", events=events, page=page, pages=max((total + 99) // 100, 1))
+
+
+# --- The learner's own data ------------------------------------------------------------
+
+def _own_learner():
+    if current_user.role != LEARNER or current_user.learner is None or current_user.learner.is_deleted:
+        abort(403)
+    return current_user.learner
+
+
+def personal_data(learner) -> dict:
+    """Everything stored about a learner, as they can download it."""
+    user = learner.user
+    return {
+        "learner": {"full_name": learner.full_name, "birth_year": learner.birth_year, "sex": learner.sex,
+                    "national_id_last4": learner.national_id_last4,
+                    "province": learner.province.name, "commune": learner.commune.name,
+                    "village": learner.village.name if learner.village else None,
+                    "registered": learner.registered_dt.isoformat(),
+                    "registered_by_team": learner.registered_by_id is not None},
+        "account": {"username": user.username, "phone": user.phone, "locale": user.locale,
+                    "created": user.created_dt.isoformat(),
+                    "last_login": user.last_login_dt.isoformat() if user.last_login_dt else None} if user else None,
+        "consents": [{"purpose": c.purpose, "text_version": c.text_version, "locale": c.locale,
+                      "given": c.given_dt.isoformat(), "withdrawn": c.withdrawn_dt.isoformat() if c.withdrawn_dt else None,
+                      "collected_by_team": c.collected_by_id is not None} for c in queries.consents_of(learner)],
+        "courses": [{"course": p.course.slug, "status": p.status, "lessons_done": p.lessons_done,
+                     "lessons_total": p.lessons_total, "best_score": p.best_score}
+                    for p in (course_progress(learner, course) for course in queries.courses())
+                    if p.enrollment is not None],
+        "certificates": [{"serial": c.serial, "course": c.course_title_vi, "completed_on": c.completed_on.isoformat(),
+                          "revoked": c.is_revoked} for c in queries.certificates_of(learner)],
+    }
+
+
+@bp.route("/my-data", methods=["GET", "POST"])
+@login_required
+def my_data():
+    learner = _own_learner()
+    form = SelfCorrectForm(obj=None if request.method == "POST" else learner)
+    villages = units.villages_of(learner.commune_id)
+    form.village.choices = [SelectChoice("", _("I don't know / not listed"))] + [
+        SelectChoice(str(v.id), v.name) for v in villages]
+    if request.method == "GET":
+        form.village.data = str(learner.village_id or "")
+    status = 200
+    if form.validate_on_submit():
+        village = units.current_unit(form.village.data, "village") if form.village.data else None
+        try:
+            learner_ops.update_learner(learner, actor=current_user, full_name=form.full_name.data,
+                                    birth_year=form.birth_year.data, sex=learner.sex, village=village)
+        except DomainError as error:
+            db.session.rollback()
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Your data has been corrected."), "success")
+            return redirect(url_for("team.my_data"))
+    if request.method == "POST":
+        status = 422
+    return render_template("team/my_data.html", learner=learner, form=form, data=personal_data(learner),
+                           consents=queries.consents_of(learner), confirm=ConfirmForm(formdata=None)), status
+
+
+@bp.get("/my-data.json")
+@login_required
+def my_data_download():
+    learner = _own_learner()
+    record("learner.export_self", actor=current_user, learner=learner)
+    db.session.commit()
+    body = json.dumps(personal_data(learner), ensure_ascii=False, indent=2)
+    return Response(body, mimetype="application/json",
+                    headers={"Content-Disposition": 'attachment; filename="my-data.json"', "Cache-Control": "no-store"})
+
+
+@bp.post("/my-data/withdraw")
+@login_required
+def my_data_withdraw():
+    learner = _own_learner()
+    if ConfirmForm().validate_on_submit():
+        learner_ops.withdraw_consent(learner, LEARNING, actor=current_user)
+        db.session.commit()
+        flash(_("Your consent has been withdrawn. You can still ask for your data to be deleted."), "success")
+    else:
+        flash(_("Tick the box to confirm."), "error")
+    return redirect(url_for("team.my_data"))
+
+
+@bp.post("/my-data/delete")
+@login_required
+def my_data_delete():
+    from flask import session
+    from flask_login import logout_user
+
+    learner = _own_learner()
+    if not ConfirmForm().validate_on_submit():
+        flash(_("Tick the box to confirm."), "error")
+        return redirect(url_for("team.my_data"))
+    learner_ops.erase_learner(learner, actor=current_user)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash(_("Your personal data has been deleted and your account closed."), "success")
+    return redirect(url_for("core.home"))

@@ -1,0 +1,152 @@
+"""Dashboard drill-down, scope, exports read back, API and locale formatting."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from lms.extensions import db
+from lms.learning.operations import record_lesson_progress
+from tests.statistics.conftest import new_learner
+
+
+@pytest.fixture
+def data(communes, course, admin):
+    """Learners in two Hà Nội communes and one elsewhere; 1,234 extra registrations in the first."""
+    from lms.statistics.operations import apply_deltas, make_key
+
+    first, second, other = communes
+    for commune, count in ((first, 3), (second, 2), (other, 1)):
+        for i in range(count):
+            learner = new_learner(commune, birth_year=1950 + i)
+            record_lesson_progress(learner, course.lessons[0], 100)
+    from collections import Counter
+
+    bulk = new_learner(first, birth_year=1980)
+    key = make_key(bulk, "registered", bulk.registered_dt)
+    apply_deltas(Counter({key: 1234}))  # a big number, to see thousands separators
+    db.session.flush()
+    return communes
+
+
+def _page(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, response.status_code
+    return response.get_data(as_text=True)
+
+
+def _screen_table(html: str, name: str) -> list[list[str]]:
+    body = html.split(f'id="data-{name}"', 1)[1].split("</table>", 1)[0]
+    rows = []
+    for row in re.findall(r"<tr>(.*?)</tr>", body.split("<tbody>", 1)[1], re.S):
+        cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)
+        rows.append([re.sub(r"<[^>]+>", "", c).strip() for c in cells])
+    return rows
+
+
+def _as_int(text: str, locale: str) -> int:
+    return int(text.replace("." if locale == "vi" else ",", ""))
+
+
+def test_national_admin_drills_down_with_breadcrumbs(client, login, make, data):
+    first = data[0]
+    login(make.staff("national_admin"))
+    response = client.get("/statistics/", follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "Hà Nội" in html and 'id="chart-months"' in html and "<title id=\"chart-months-title\">" in html
+    province = _page(client, f"/statistics/units/{first.province_id}")
+    assert first.name in province and 'aria-current="page"' in province
+    commune = _page(client, f"/statistics/units/{first.id}")
+    assert "Việt Nam" in commune.split("<h1>")[0]
+
+
+@pytest.mark.parametrize("role", ["province_official", "commune_official", "team_member"])
+def test_officials_never_see_a_sibling_unit(client, login, make, data, role):
+    first, second, other = data
+    unit = make.province("01") if role == "province_official" else first
+    login(make.staff(role, unit=unit))
+    assert client.get(f"/statistics/units/{first.id}").status_code == 200
+    sibling = other.province_id if role == "province_official" else second.id
+    assert client.get(f"/statistics/units/{sibling}").status_code == 403
+    assert client.get(f"/statistics/units/{sibling}/units.csv").status_code == 403
+    assert client.get(f"/api/v1/statistics/units/{sibling}").status_code == 403
+    from lms.units.operations import ensure_nation
+
+    assert client.get(f"/statistics/units/{ensure_nation().id}").status_code == 403
+
+
+def test_learners_and_strangers_are_kept_out(client, login, make, data):
+    assert client.get(f"/statistics/units/{data[0].id}").status_code in (302, 401)
+    assert client.get(f"/api/v1/statistics/units/{data[0].id}").status_code == 401
+    login(make.learner())
+    assert client.get(f"/statistics/units/{data[0].id}").status_code == 403
+
+
+@pytest.mark.parametrize("locale", ["vi", "en"])
+def test_csv_and_xlsx_match_the_screen(client, login, make, data, locale):
+    first = data[0]
+    user = make.staff("province_official", unit=make.province("01"))
+    user.locale = locale
+    db.session.flush()
+    login(user)
+    url = f"/statistics/units/{first.province_id}"
+    screen = _screen_table(_page(client, url + "?sort=registered&dir=desc"), "units")
+    csv_response = client.get(url + "/units.csv?sort=registered&dir=desc")
+    assert csv_response.data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(csv_response.data.decode("utf-8-sig"))))[1:]
+    book = load_workbook(io.BytesIO(client.get(url + "/units.xlsx?sort=registered&dir=desc").data))
+    sheet_rows = [list(r) for r in book["units"].iter_rows(min_row=3, values_only=True)]
+    assert len(screen) == len(rows) == len(sheet_rows) > 2
+    for shown, written, cells in zip(screen, rows, sheet_rows, strict=True):
+        assert shown[0] == written[0] == cells[0]
+        assert [_as_int(v, locale) for v in shown[1:6]] == [int(v) for v in written[1:6]] == list(cells[1:6])
+    assert screen[0][0] == first.name  # sorted by registered, descending
+    big = screen[0][1]
+    assert big == ("1.238" if locale == "vi" else "1,238")
+
+
+def test_pdf_report_and_api(client, login, make, data):
+    first = data[0]
+    login(make.staff("commune_official", unit=first))
+    pdf = client.get(f"/statistics/units/{first.id}/report.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF") and b"NotoSans" in pdf.data
+    body = client.get(f"/api/v1/statistics/units/{first.id}").get_json()
+    assert body["total"]["registered"] == 1238 and body["total"]["completed"] == 0
+    assert body["total"]["started"] == 3 and body["children"][0]["name"] is None  # no village given
+
+
+def test_dates_and_percents_follow_the_locale(client, login, make, data):
+    from datetime import date
+
+    from lms.statistics.operations import set_target
+
+    first = data[0]
+    official = make.staff("commune_official", unit=first)
+    set_target(first, 2000, date(2026, 12, 31), actor=official)
+    db.session.flush()
+    login(official)
+    vi = _page(client, f"/statistics/units/{first.id}")
+    assert "31/12/2026" in vi and "1.238" in vi and "61,9%" in vi
+    official.locale = "en"
+    db.session.flush()
+    en = _page(client, f"/statistics/units/{first.id}")
+    assert "31 Dec 2026" in en and "1,238" in en and "61.9%" in en
+
+
+def test_targets_only_by_officials_in_scope(make, data):
+    from datetime import date
+
+    from lms.errors import NotAllowed
+    from lms.statistics.models import StatTarget
+    from lms.statistics.operations import set_target
+
+    with pytest.raises(NotAllowed):
+        set_target(data[1], 10, date(2026, 12, 31), actor=make.staff("commune_official", unit=data[0]))
+    with pytest.raises(NotAllowed):
+        set_target(data[0], 10, date(2026, 12, 31), actor=make.staff("team_member", unit=data[0]))
+    assert db.session.scalar(select(StatTarget)) is None
