@@ -26,9 +26,9 @@ class DomainError(ValueError):
         return self.message
 
 
-class NotAllowed(DomainError):
+class NotAllowedError(DomainError):
     status = 403
 
 
-class NotFound(DomainError):
+class NotFoundError(DomainError):
     status = 404

@@ -4,8 +4,6 @@ from lms.accounts.models import LoginFailure, User, team_member_villages  # noqa
 from lms.audit.models import AuditEvent  # noqa: F401
 from lms.certs.models import Certificate  # noqa: F401
 from lms.learners.models import Consent, Learner  # noqa: F401
-from lms.statistics.models import StatCounter, StatTarget  # noqa: F401
-from lms.units.models import Unit, UnitChange  # noqa: F401
 from lms.learning.models import (  # noqa: F401
     ApiToken,
     Course,
@@ -16,4 +14,6 @@ from lms.learning.models import (  # noqa: F401
     QuizAttempt,
     QuizQuestion,
 )
+from lms.statistics.models import StatCounter, StatTarget  # noqa: F401
 from lms.team.models import LearnerImport  # noqa: F401
+from lms.units.models import Unit, UnitChange  # noqa: F401

@@ -7,6 +7,7 @@ import re
 import phonenumbers
 
 _MOBILE = re.compile(r"^0[35789]\d{8}$")
+_DIGIT_RUNS = "0123456789012345678909876543210"  # "12345678", "87654321", …
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,31}$")
 
 
@@ -51,6 +52,6 @@ def password_problem(password: str) -> str | None:
         return "too-short"
     if len(password) > 200:
         return "too-long"
-    if len(set(password)) < 3 or password.isdigit() and password in "0123456789012345678909876543210":
+    if len(set(password)) < 3 or password.isdigit() and password in _DIGIT_RUNS:
         return "too-simple"
     return None

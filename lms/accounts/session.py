@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-
 from sqlalchemy.orm import joinedload
 
 from lms.extensions import db

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from lms.accounts.operations import authenticate
 from lms.api import auth, errors, openapi, schemas
-from lms.errors import DomainError, NotFound
+from lms.errors import DomainError, NotFoundError
 from lms.extensions import db
 from lms.i18n import locale_code
 from lms.learning import operations, queries
@@ -88,14 +88,14 @@ def _write_once(work: Callable[[], T]) -> T:
 def _course(slug: str) -> Course:
     course = queries.course_by_slug(slug) if schemas.valid_slug(slug) else None
     if course is None:
-        raise NotFound("course-not-found", _l("There is no such course."))
+        raise NotFoundError("course-not-found", _l("There is no such course."))
     return course
 
 
 def _lesson(course: Course, lesson_slug: str) -> Lesson:
     lesson = queries.lesson_in_course(course, lesson_slug) if schemas.valid_slug(lesson_slug) else None
     if lesson is None:
-        raise NotFound("lesson-not-found", _l("There is no such lesson in this course."))
+        raise NotFoundError("lesson-not-found", _l("There is no such lesson in this course."))
     return lesson
 
 
@@ -157,7 +157,7 @@ def show_quiz(slug: str):
     course = _course(slug)
     questions = operations.active_questions(course)
     if not questions:
-        raise NotFound("quiz-unavailable", _l("This course has no quiz."))
+        raise NotFoundError("quiz-unavailable", _l("This course has no quiz."))
     return schemas.quiz(course, questions, locale_code())
 
 

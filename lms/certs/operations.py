@@ -27,7 +27,7 @@ from lms.certs import queries
 from lms.certs.models import Certificate
 from lms.certs.queries import CertificateFilter
 from lms.db import UTCDateTime, utcnow
-from lms.errors import DomainError, NotAllowed
+from lms.errors import DomainError, NotAllowedError
 from lms.extensions import db
 from lms.learners.models import Learner
 from lms.learning import events
@@ -112,7 +112,7 @@ def _clean_reason(reason: str | None) -> str:
 
 def _require_revoker(actor, certificate: Certificate) -> None:
     if not may(actor, "revoke_certificates", certificate.learner):
-        raise NotAllowed("not-allowed", _l("You do not have access to this page."))
+        raise NotAllowedError("not-allowed", _l("You do not have access to this page."))
 
 
 def revoke_certificate(certificate: Certificate, reason: str, *, actor) -> Certificate:
@@ -169,7 +169,7 @@ def _filter_details(filters: CertificateFilter) -> dict:
 
 def _mark(user, filters: CertificateFilter, values: dict, only_where, action: str) -> int:
     if not may(user, "print_certificates"):
-        raise NotAllowed("not-allowed", _l("You do not have access to this page."))
+        raise NotAllowedError("not-allowed", _l("You do not have access to this page."))
     if not filters.is_printable:
         return 0
     ids = list(db.session.scalars(queries.scoped_certificate_ids(user, filters).where(only_where)))

@@ -36,8 +36,8 @@ from lms.accounts.models import LEARNER
 from lms.certs import operations, queries  # importing operations connects issue_certificate
 from lms.certs.forms import CertificateFilterForm, ReasonForm, VerifyForm
 from lms.certs.queries import PRINT_BATCH_SIZE, CertificateFilter
-from lms.errors import DomainError, NotFound
 from lms.dbsetup import writes_on_get
+from lms.errors import DomainError, NotFoundError
 from lms.extensions import db
 from lms.i18n import locale_code
 from lms.learning.acting import acting_learner
@@ -117,7 +117,7 @@ def api_certificate(code: str):
     """The same facts as the verification page, as JSON (errors are JSON too)."""
     _canonical, certificate = _lookup(code)
     if certificate is None:
-        raise NotFound("certificate-unknown", _l("No certificate has this code."))
+        raise NotFoundError("certificate-unknown", _l("No certificate has this code."))
     return jsonify(certificate={
         "status": certificate.status,
         "serial": certificate.serial,

@@ -25,6 +25,10 @@ def _marker(name: str) -> str:
     return f"\u2983{name}\u2984"  # ⦃name⦄: never produced by escaping or by content
 
 
+def _returning(value: str):
+    return lambda: value
+
+
 def render_cached(key: tuple, template: str, dynamic: dict[str, str], **context) -> str:
     """`template` rendered with `context` (cached under `key`), `dynamic` filled in.
 
@@ -36,7 +40,7 @@ def render_cached(key: tuple, template: str, dynamic: dict[str, str], **context)
         placeholders = {}
         for name in dynamic:
             if name.endswith("()"):
-                placeholders[name[:-2]] = (lambda marker=_marker(name): marker)
+                placeholders[name[:-2]] = _returning(_marker(name))
             else:
                 placeholders[name] = _marker(name)
         page = render_template(template, **context, **placeholders)

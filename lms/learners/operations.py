@@ -101,8 +101,16 @@ def update_learner(learner: Learner, *, actor, full_name: str, birth_year: int |
     new = {"full_name": name, "birth_year": birth_year, "sex": sex, "village_id": village.id if village else None}
     changed = sorted(key for key, value in new.items() if getattr(learner, key) != value)
     old_village_id = learner.village_id
+    # Write pending changes (a new enrolment, say) first, so statistics count them in
+    # the learner's old group and then move them, instead of counting them twice.
+    db.session.flush()
     for key in changed:
-        setattr(learner, key, new[key])
+        if key != "village_id":
+            setattr(learner, key, new[key])
+    if "village_id" in changed:
+        # A correction and a move are counted one after the other, never in one flush.
+        db.session.flush()
+        learner.village_id = new["village_id"]
     if "full_name" in changed:
         learner.name_folded = fold(name)
         learner.name_sort_key = person_sort_key(name)
@@ -121,6 +129,7 @@ def move_learner(learner: Learner, *, actor, commune: Unit, village: Unit | None
     old_commune_id, old_village_id = learner.commune_id, learner.village_id
     if (old_commune_id, old_village_id) == (commune.id, getattr(village, "id", None)):
         return
+    db.session.flush()  # pending changes are counted in the old commune, then moved with the rest
     learner.province_id = commune.province_id
     learner.commune_id = commune.id
     learner.village_id = village.id if village else None

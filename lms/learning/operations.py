@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from lms.db import utcnow
-from lms.errors import DomainError, NotFound
+from lms.errors import DomainError, NotFoundError
 from lms.extensions import db
 from lms.learning import events
 from lms.learning.models import (
@@ -43,7 +43,7 @@ def _helper_id(helper) -> int | None:
 def enroll(learner, course: Course, *, helper=None) -> Enrollment:
     """The learner's enrolment in `course`, created on first call (idempotent)."""
     if not course.is_published:
-        raise NotFound("course-unavailable", _l("This course is not available."))
+        raise NotFoundError("course-unavailable", _l("This course is not available."))
     enrollment = db.session.scalar(
         select(Enrollment).where(Enrollment.learner_id == learner.id, Enrollment.course_id == course.id))
     if enrollment is not None:
@@ -85,7 +85,7 @@ def record_lesson_progress(learner, lesson: Lesson, progress: int, *, seconds: i
     complete the course. The learner is enrolled on the way if they were not.
     """
     if not lesson.is_active:
-        raise NotFound("lesson-unavailable", _l("This lesson is no longer part of the course."))
+        raise NotFoundError("lesson-unavailable", _l("This lesson is no longer part of the course."))
     now = utcnow()
     at = min(at or now, now)
     progress = max(0, min(100, int(progress)))
@@ -208,7 +208,7 @@ def submit_quiz(learner, course: Course, answers: dict, *, helper=None,
             return existing
     questions = active_questions(course)
     if not questions:
-        raise NotFound("quiz-unavailable", _l("This course has no quiz."))
+        raise NotFoundError("quiz-unavailable", _l("This course has no quiz."))
     done, total = lessons_done(learner, course)
     if done < total:
         raise LearningError("quiz-locked", _l("Finish every lesson before the quiz ({done} of {total} done)."),

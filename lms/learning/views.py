@@ -27,13 +27,13 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import OperationalError
 
 from lms.access import require
+from lms.core import page_cache
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.i18n import locale_code
-from lms.core import page_cache
 from lms.learning import content_cache, operations, queries
-from lms.learning.models import Lesson
 from lms.learning.acting import acting_learner, start_assisting, stop_assisting
+from lms.learning.models import Lesson
 
 bp = Blueprint("learning", __name__, template_folder="templates")
 SEEN_KEY, SEEN_LIMIT = "lessons_seen", 40

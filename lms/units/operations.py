@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
-
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
 
 from lms.errors import DomainError
 from lms.extensions import db

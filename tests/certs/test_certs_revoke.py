@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from lms.audit.models import AuditEvent
 from lms.certs import operations
-from lms.errors import NotAllowed
+from lms.errors import NotAllowedError
 from lms.extensions import db
 from tests.conftest import post_form
 
@@ -112,6 +112,6 @@ def test_revoking_twice_is_refused(make, graduate):
 def test_operations_check_the_scope_too(make, graduate):
     _owner, certificate = graduate()
     outsider = make.staff("province_official", unit=make.province("79"))
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowedError):
         operations.revoke_certificate(certificate, "Lý do", actor=outsider)
     assert not certificate.is_revoked

@@ -141,12 +141,12 @@ def test_dates_and_percents_follow_the_locale(client, login, make, data):
 def test_targets_only_by_officials_in_scope(make, data):
     from datetime import date
 
-    from lms.errors import NotAllowed
+    from lms.errors import NotAllowedError
     from lms.statistics.models import StatTarget
     from lms.statistics.operations import set_target
 
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowedError):
         set_target(data[1], 10, date(2026, 12, 31), actor=make.staff("commune_official", unit=data[0]))
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowedError):
         set_target(data[0], 10, date(2026, 12, 31), actor=make.staff("team_member", unit=data[0]))
     assert db.session.scalar(select(StatTarget)) is None
