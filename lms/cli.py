@@ -117,6 +117,7 @@ def load_demo() -> None:
         sign_up_learner(full_name="Hoàng Thị Hoà", login="demo-learner", password=password, commune=commune,
                         village=village, consent_given=True, locale="vi", birth_year=1958, sex="female")
         created.append(("learner", "demo-learner", password))
+        _demo_activity(commune, villages_of(commune.id))
     db.session.commit()
     if created:
         click.echo("Demo accounts (shown only this once; reset with `flask accounts set-password LOGIN`):")
@@ -124,6 +125,42 @@ def load_demo() -> None:
             click.echo(f"  {role:18} {username:15} {password}")
     else:
         click.echo("demo accounts already exist (reset a password with `flask accounts set-password LOGIN`)")
+
+
+DEMO_LEARNERS = [  # (name, birth year, sex, lessons done in the first course, passes its quiz)
+    ("Nguyễn Văn An", 1952, "male", 6, True), ("Trần Thị Bích", 1961, "female", 6, True),
+    ("Lê Văn Cường", 1975, "male", 6, False), ("Phạm Thị Dung", 1948, "female", 3, False),
+    ("H'Hen Niê", 1990, "female", 6, True), ("Đặng Văn Ơn", 1957, "male", 1, False),
+    ("Vũ Thị Hồng Nhung", 2007, "female", 0, False), ("Bùi Quang Huy", 1969, "male", 6, True),
+]
+
+
+def _demo_activity(commune, villages) -> None:
+    """A few learners with progress, completions and certificates, so the team and
+    statistics pages of the demo accounts have something to show."""
+    from lms.accounts.operations import sign_up_learner
+    from lms.learning.operations import complete_lesson, enroll, submit_quiz
+    from lms.learning.queries import published_courses
+
+    course = published_courses()[0] if published_courses() else None
+    for index, (name, year, sex, lessons, passes) in enumerate(DEMO_LEARNERS):
+        user = sign_up_learner(full_name=name, login=f"demo-hoc-vien-{index + 1}", password=secrets.token_urlsafe(12),
+                               commune=commune, village=villages[index % len(villages)], consent_given=True,
+                               locale="vi", birth_year=year, sex=sex)
+        if course is None or lessons == 0:
+            continue
+        enroll(user.learner, course)
+        for lesson in course.lessons[:lessons]:
+            complete_lesson(user.learner, lesson)
+        if passes:
+            answers = {q.key: sorted(q.correct_indexes) for q in _questions(course)}
+            submit_quiz(user.learner, course, answers)
+
+
+def _questions(course):
+    from lms.learning.operations import active_questions
+
+    return active_questions(course)
 
 
 def init_app(app) -> None:

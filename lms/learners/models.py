@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, Index, SmallInteger, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import User
 from lms.db import SortKey, UTCDateTime, utcnow
@@ -50,7 +50,7 @@ class Learner(db.Model):
     is_deleted: Mapped[bool] = mapped_column(Boolean, default=False, comment="Personal data erased on request")
     deleted_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    user: Mapped[User | None] = relationship(foreign_keys=[user_id], backref=backref("learner", uselist=False))
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id], back_populates="learner")
     province: Mapped[Unit] = relationship(foreign_keys=[province_id])
     commune: Mapped[Unit] = relationship(foreign_keys=[commune_id])
     village: Mapped[Unit | None] = relationship(foreign_keys=[village_id])
