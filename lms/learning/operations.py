@@ -9,7 +9,7 @@ constraint per learner, so a retried batch is recognised and not counted twice.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
@@ -34,6 +34,18 @@ EVENT_KINDS = ("view", "progress", "complete")
 
 class LearningError(DomainError):
     pass
+
+
+# How far back a device may date an event it queued while offline.
+MAX_EVENT_AGE = timedelta(days=366)
+
+
+def clamp_moment(moment: datetime | None, now: datetime) -> datetime:
+    """When an event happened, as reported by a device, kept within the last year and
+    never in the future: a wrong phone clock must not move figures to another year."""
+    if moment is None:
+        return now
+    return max(min(moment, now), now - MAX_EVENT_AGE)
 
 
 def _helper_id(helper) -> int | None:
@@ -87,7 +99,7 @@ def record_lesson_progress(learner, lesson: Lesson, progress: int, *, seconds: i
     if not lesson.is_active:
         raise NotFoundError("lesson-unavailable", _l("This lesson is no longer part of the course."))
     now = utcnow()
-    at = min(at or now, now)
+    at = clamp_moment(at, now)
     progress = max(0, min(100, int(progress)))
     enrollment = enrollment or enroll(learner, lesson.course, helper=helper)
     row = row or _progress_row(learner, lesson, now)
@@ -264,10 +276,10 @@ def apply_progress_events(learner, batch: list[dict], *, helper=None) -> list[di
             results.append({"id": event_id, "status": "rejected", "code": "lesson-or-kind-invalid"})
             continue
         progress = 100 if event["kind"] == "complete" else int(event.get("progress") or 0)
-        occurred = event.get("occurred_at") or utcnow()
+        occurred = clamp_moment(event.get("occurred_at"), utcnow())
         db.session.add(ProgressEvent(learner_id=learner.id, client_event_id=event_id, lesson_id=lesson.id,
                                      kind=event["kind"], progress=progress, seconds=event.get("seconds"),
-                                     occurred_dt=min(occurred, utcnow()), helped_by_id=_helper_id(helper)))
+                                     occurred_dt=occurred, helped_by_id=_helper_id(helper)))
         row = record_lesson_progress(learner, lesson, progress, seconds=event.get("seconds") or 0,
                                      helper=helper, at=occurred, enrollment=enrollments.get(lesson.course_id),
                                      row=rows.get(lesson.id))

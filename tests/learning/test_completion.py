@@ -125,3 +125,18 @@ def _delete_learner(learner_id, user_id):
             db.session.execute(delete(table).where(table.c.actor_id == user_id))
     db.session.execute(delete(Learner).where(Learner.id == learner_id))
     db.session.execute(delete(User).where(User.id == user_id))
+
+
+def test_device_clock_is_kept_within_the_last_year(make):
+    from datetime import UTC, datetime, timedelta
+
+    from lms.db import utcnow
+    from lms.learning.operations import record_lesson_progress
+
+    learner = make.learner().learner
+    course = db.session.scalar(select(Course).where(Course.slug == "scam-safety"))
+    record_lesson_progress(learner, course.lessons[0], 10, at=datetime(455, 1, 1, tzinfo=UTC))
+    enrollment = db.session.scalar(select(Enrollment).where(Enrollment.learner_id == learner.id))
+    assert utcnow() - enrollment.started_dt <= timedelta(days=367)  # statistics file it by this month
+    future = record_lesson_progress(learner, course.lessons[1], 10, at=utcnow() + timedelta(days=30))
+    assert future.last_seen_dt <= utcnow()
