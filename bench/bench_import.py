@@ -7,6 +7,12 @@ rows (with phones and national ID numbers), then measures:
 - import: lms.team.importer read_table + validate_rows + stage_import + commit_import.
 
 Prints both times and their ratio. Target: the import under 10 s.
+
+Then it issues the login cards of the 10,000 imported learners the way a member does,
+one printed page of `MAX_CARDS` (500) at a time (lms.team.operations.issue_login_cards
+plus rendering team/cards.html, committed per page), and prints the time per page and
+in total. Target: a page of 500 cards in a few seconds (first PINs use the cheaper
+salted scrypt, see lms/team/operations.py). `BENCH_CARDS=0` skips this part.
 """
 
 from __future__ import annotations
@@ -86,11 +92,47 @@ def main() -> None:
             db.session.commit()
             end = time.perf_counter()
         assert created == ROWS, (created, validated.problems[:3])
+        cards = pages = None
+        if os.environ.get("BENCH_CARDS", "1") != "0":
+            cards, pages = issue_cards(app, member, staged.id)
     print(f"rows: {ROWS}")
     print(f"reference executemany: {ref:.3f} s")
     print(f"validate + stage: {mid - start:.3f} s; import: {end - mid:.3f} s; total {end - start:.3f} s")
     print(f"ratio (import / reference): {(end - start) / ref:.1f}x; target total < 10 s: "
           f"{'OK' if end - start < 10 else 'MISSED'}")
+    if cards is not None:
+        worst = max(pages)
+        print(f"login cards: {ROWS} in {len(pages)} pages of at most 500: {cards:.3f} s in total, "
+              f"{cards / len(pages):.3f} s per page on average, slowest page {worst:.3f} s; "
+              f"target a page < 10 s: {'OK' if worst < 10 else 'MISSED'}")
+
+
+def issue_cards(app, member, import_id: int) -> tuple[float, list[float]]:
+    """Print every card of the import, a page at a time, as the import result page does."""
+    from flask import render_template
+    from flask_login import login_user
+
+    from lms.extensions import db
+    from lms.team import operations, queries
+    from lms.team.models import LearnerImport
+    from lms.team.views import _card_texts
+
+    ids = db.session.get(LearnerImport, import_id).payload["learner_ids"]
+    pages: list[float] = []
+    with app.test_request_context():
+        login_user(member)
+        while True:
+            start = time.perf_counter()
+            chosen, _total = queries.without_card_among(member, ids, operations.MAX_CARDS)
+            if not chosen:
+                break
+            batch = operations.issue_login_cards(chosen, by=member, unit_id=member.scope_unit_id, source="import")
+            body = render_template("team/cards.html", cards=batch.cards, batch=batch, remaining=0, back="/",
+                                   vi=_card_texts(), other=None, site="http://localhost/login")
+            db.session.commit()
+            pages.append(time.perf_counter() - start)
+            assert body.count('class="card-pin"') == len(batch.cards)
+    return sum(pages), pages
 
 
 if __name__ == "__main__":

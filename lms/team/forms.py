@@ -70,6 +70,17 @@ class SearchForm(BaseForm):
         SelectChoice("completed", _l("Completed")),
         SelectChoice("certified", _l("Certified")),
     ])
+    card = SelectField(_l("Login card"), validators=[Optional()], choices=[
+        SelectChoice("", _l("With or without a card")),
+        SelectChoice("none", _l("No login card yet")),
+    ])
+
+
+class CardsForm(BaseForm):
+    """Print a page of login cards: for ticked learners, or for every learner found."""
+
+    reissue = BooleanField(_l("Also issue new cards to learners who already have a password "
+                              "(their current password stops working)"))
 
 
 class SelfCorrectForm(BaseForm):

@@ -8,15 +8,27 @@ row in the request's single transaction: all of them or, on any failure, none.
 
 Speed: existing phones, ID hashes and name keys are fetched in bulk (no query per
 row), rows are inserted with executemany, and no password is hashed at import:
-imported learners get their login card later (learner page, or a batch of cards),
-which hashes one PIN per printed card at full cost. Until then the account has an
-empty hash, which no password matches.
+imported learners get their login card later (learner page, or a printed batch of
+cards for the import, see `lms.team.operations.issue_login_cards`). Until then the
+account has an empty hash, which no password matches. The ids of the created
+learners stay in `payload["learner_ids"]` so the member can print their cards.
+
+Feedback on large files, without JavaScript and without a job queue: checking runs
+in the upload request (about 1–2 s per 10,000 rows) and registering in the confirm
+request (about twice as long). The upload page says that a large file takes a few
+seconds; the check measures its own duration (`payload["check_seconds"]`) and the
+preview shows the row counts and, when it is two seconds or more, the expected time
+of registering (`expected_seconds`), next to the button, so the member knows to wait
+and press it once (confirming twice creates nothing anyway). The result page says
+how long registering took. A "working…" page refreshing itself was not chosen: it
+would need the raw file, national ID numbers included, stored between requests.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 import secrets
 import zipfile
@@ -347,17 +359,31 @@ def column_label(column: str) -> str:
 
 # --- Storing the preview and committing it ---------------------------------------------
 
-def stage_import(member, commune, filename: str, validated: Validated) -> LearnerImport:
-    """Keep the validated rows server-side, bound to the member, until confirmed."""
+def stage_import(member, commune, filename: str, validated: Validated, seconds: float = 0.0) -> LearnerImport:
+    """Keep the validated rows server-side, bound to the member, until confirmed.
+
+    `seconds` is how long reading and checking the file took, for `expected_seconds`.
+    """
     staged = LearnerImport(created_by_id=member.id, commune_id=commune.id, filename=clean_text(filename)[:200],
                            status=PENDING, row_count=validated.row_count, valid_count=len(validated.rows),
                            payload={"rows": validated.rows, "problems": validated.problems,
-                                    "skipped": validated.skipped, "ignored_columns": validated.ignored_columns})
+                                    "skipped": validated.skipped, "ignored_columns": validated.ignored_columns,
+                                    "check_seconds": round(seconds, 2)})
     db.session.add(staged)
     db.session.flush()
     record("learner.import_preview", actor=member, unit_id=commune.id, rows=validated.row_count,
            valid=len(validated.rows))
     return staged
+
+
+REGISTER_FACTOR = 2.0  # registering a row takes about twice as long as checking it (bench/bench_import.py)
+
+
+def expected_seconds(staged: LearnerImport) -> int:
+    """About how many seconds confirming this import will take, from the measured check."""
+    checked = float((staged.payload or {}).get("check_seconds") or 0)
+    share = staged.valid_count / staged.row_count if staged.row_count else 0
+    return math.ceil(checked * REGISTER_FACTOR * share) if checked and share else 0
 
 
 def pending_import(member, import_id: int) -> LearnerImport | None:
@@ -382,7 +408,8 @@ def commit_import(staged: LearnerImport, member, locale: str) -> int:
     commune = db.session.get(Unit, staged.commune_id)
     now = utcnow()
     usernames = new_usernames([r["full_name"] for r in rows])
-    user_ids = []
+    user_ids: list[int] = []
+    learner_ids: list[int] = []
     if rows:
         user_ids = list(db.session.scalars(insert(User).returning(User.id, sort_by_parameter_order=True), [
             {"role": LEARNER, "username": username, "phone": row["phone"], "display_name": row["full_name"],
@@ -409,7 +436,8 @@ def commit_import(staged: LearnerImport, member, locale: str) -> int:
     staged.status = IMPORTED
     staged.imported_count = len(rows)
     staged.imported_dt = now
-    staged.payload = {**staged.payload, "rows": []}  # personal data no longer needed here
+    # Personal data is no longer needed here; the ids are, to print the login cards.
+    staged.payload = {**staged.payload, "rows": [], "learner_ids": learner_ids if rows else []}
     record("learner.import", actor=member, unit_id=commune.id, import_id=staged.id, created=len(rows))
     return len(rows)
 

@@ -21,6 +21,7 @@ from lms.validation import normalize_phone
 NOT_STARTED, IN_PROGRESS, COMPLETED, CERTIFIED = "not-started", "in-progress", "completed", "certified"
 STATUSES = (NOT_STARTED, IN_PROGRESS, COMPLETED, CERTIFIED)
 PHONE, NATIONAL_ID, NAME_YEAR = "phone", "national_id", "name_year"
+NO_CARD = "none"  # LearnerFilter.card: learners whose account has no password yet (imported, no card printed)
 CHUNK = 500  # parameters per IN (...) query, well under every engine's limit
 
 
@@ -106,6 +107,7 @@ class LearnerFilter:
     village_id: int | None = None
     course_id: int | None = None
     status: str = ""
+    card: str = ""
 
 
 def _status_condition(status: str, course_id: int | None):
@@ -146,7 +148,46 @@ def learners_query(user, filters: LearnerFilter):
     elif filters.course_id:
         query = query.where(exists().where(Enrollment.learner_id == Learner.id,
                                            Enrollment.course_id == filters.course_id))
+    if filters.card == NO_CARD:
+        query = query.where(without_card())
     return query.order_by(Learner.name_sort_key, Learner.id)
+
+
+def without_card():
+    """Condition on the joined `User`: an account with no password yet (no card issued)."""
+    return and_(User.id.is_not(None), User.password_hash == "")
+
+
+def no_card_of(learner_ids: list[int]) -> set[int]:
+    """Which of these learners have an account without a password yet (no card issued)."""
+    out: set[int] = set()
+    for chunk in _chunks(learner_ids):
+        out.update(db.session.scalars(select(Learner.id).join(User, User.id == Learner.user_id)
+                                      .where(Learner.id.in_(chunk), without_card())))
+    return out
+
+
+def learners_by_ids(user, learner_ids: list[int]) -> list[Learner]:
+    """The listed learners that the user's scope covers, in name order."""
+    found: list[Learner] = []
+    for chunk in _chunks(sorted(set(learner_ids))):
+        found.extend(db.session.scalars(select(Learner).where(
+            Learner.id.in_(chunk), Learner.is_deleted.is_(False), scope_units(user).learner_filter())))
+    return sorted(found, key=lambda learner: (learner.name_sort_key, learner.id))
+
+
+def without_card_among(user, learner_ids: list[int], limit: int) -> tuple[list[Learner], int]:
+    """Up to `limit` learners of the list still without a card (in scope), and how many there are."""
+    found: list[Learner] = []
+    total = 0
+    for chunk in _chunks(sorted(set(learner_ids))):
+        query = (select(Learner).join(User, User.id == Learner.user_id)
+                 .where(Learner.id.in_(chunk), Learner.is_deleted.is_(False), scope_units(user).learner_filter(),
+                        without_card()))
+        total += count(query)
+        if len(found) < limit:
+            found.extend(db.session.scalars(query.order_by(Learner.id).limit(limit - len(found))))
+    return sorted(found, key=lambda learner: (learner.name_sort_key, learner.id)), total
 
 
 def count(query) -> int:

@@ -8,9 +8,11 @@ commits once. Learners are always read through `scope_units(user).learner_filter
 from __future__ import annotations
 
 import json
+import time
 from datetime import date
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
@@ -26,6 +28,7 @@ from lms.learners.consent import LEARNING, current_text
 from lms.learning.queries import course_progress
 from lms.team import exports, importer, operations, queries
 from lms.team.forms import (
+    CardsForm,
     ConfirmForm,
     ConfirmImportForm,
     EditForm,
@@ -39,7 +42,8 @@ from lms.units import queries as units
 from lms.units.models import COMMUNE
 from lms.validation import display_phone
 
-bp = Blueprint("team", __name__, template_folder="templates")
+bp = Blueprint("team", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/team/static")
 
 PER_PAGE = 50
 EXPORT_LIMIT = 50_000
@@ -81,9 +85,9 @@ def _learner_or_403(learner_id: int):
 
 # --- List and export -------------------------------------------------------------------
 
-def _search():
+def _search(formdata=None):
     require("read_learners")
-    form = SearchForm(request.args)
+    form = SearchForm(formdata if formdata is not None else request.args)
     scope = scope_units(current_user)
     villages = units.villages_of(scope.unit_id) if scope.level in (COMMUNE, VILLAGES) else []
     if scope.level == VILLAGES:
@@ -94,7 +98,8 @@ def _search():
     form.validate()
     filters = queries.LearnerFilter(q=form.q.data or "", village_id=form.village.data if not form.village.errors else None,
                                     course_id=form.course.data if not form.course.errors else None,
-                                    status=form.status.data if not form.status.errors else "")
+                                    status=form.status.data if not form.status.errors else "",
+                                    card=form.card.data if not form.card.errors else "")
     return form, queries.learners_query(current_user, filters)
 
 
@@ -109,7 +114,9 @@ def learners():
     return render_template("team/learners.html", form=form, learners=rows, total=total, page=page,
                            pages=max((total + PER_PAGE - 1) // PER_PAGE, 1), statuses=queries.statuses_of(ids),
                            phones=queries.phones_of(ids), can_write=may(current_user, "write_learners"),
-                           args={k: v for k, v in request.args.items() if k != "page"})
+                           args={k: v for k, v in request.args.items() if k != "page"},
+                           cards_form=CardsForm(formdata=None), max_cards=operations.MAX_CARDS,
+                           no_card=queries.no_card_of(ids))
 
 
 def status_label(status: str) -> str:
@@ -285,6 +292,93 @@ def reset_card(learner_id: int):
     return render_template("team/card.html", cards=[card], new=False)
 
 
+# --- Printed login cards, many at once --------------------------------------------------
+
+def _card_texts() -> dict:
+    return {"title": _("Login card"), "name": _("Full name"), "village": _("Village"),
+            "username": _("Username"), "pin": _("First password"), "site": _("Website"),
+            "change": _("Change this password at your first login. Keep this card private.")}
+
+
+def _cards_page(batch: operations.CardBatch, *, remaining: int, back: str) -> Response:
+    """The one printable page of the batch; rendered before the commit, never cached."""
+    with force_locale("vi"):
+        texts_vi = _card_texts()
+    texts_other = _card_texts() if locale_code() != "vi" else None
+    body = render_template("team/cards.html", cards=batch.cards, batch=batch, remaining=remaining, back=back,
+                           vi=texts_vi, other=texts_other, site=url_for("accounts.login", _external=True))
+    db.session.commit()
+    return Response(body, mimetype="text/html", headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+
+def _learners_back(formdata) -> str:
+    args = {k: v for k in ("q", "village", "course", "status", "card") if (v := formdata.get(k))}
+    return url_for("team.learners", **args)
+
+
+@bp.post("/team/cards")
+@login_required
+def print_cards():
+    """Cards for the ticked learners, or for every learner the list's filters find."""
+    require("write_learners")
+    form = CardsForm()
+    back = _learners_back(request.form)
+    if not form.validate_on_submit():
+        flash(_("The form has expired. Open the list again and print again."), "error")
+        return redirect(back)
+    reissue = bool(form.reissue.data)
+    if request.form.get("selection") == "ticked":
+        ids = request.form.getlist("learner", type=int)
+        if not ids:
+            flash(_("Tick at least one learner, or print the cards of every learner found."), "error")
+            return redirect(back)
+        if len(set(ids)) > operations.MAX_CARDS:
+            flash(_("At most {limit} cards can be printed at once. Narrow the list, then print again.").format(
+                limit=operations.MAX_CARDS), "error")
+            return redirect(back)
+        chosen = queries.learners_by_ids(current_user, ids)
+        if len(chosen) != len(set(ids)) or not all(may(current_user, "write_learners", lr) for lr in chosen):
+            abort(403)
+        remaining = 0
+    else:
+        _form, query = _search(request.form)
+        if not reissue:
+            query = query.where(queries.without_card())
+        total = queries.count(query)
+        if reissue and total > operations.MAX_CARDS:
+            flash(_("To issue new cards, narrow the list to at most {limit} learners ({count} found).").format(
+                limit=operations.MAX_CARDS, count=total), "error")
+            return redirect(back)
+        chosen = queries.page_of(query, 1, operations.MAX_CARDS)
+        remaining = max(total - len(chosen), 0)
+    batch = operations.issue_login_cards(chosen, by=current_user, reissue=reissue,
+                                         unit_id=current_user.scope_unit_id, source="list")
+    if not batch.cards:
+        db.session.rollback()
+        flash(_("No card was printed: every learner chosen already has a password. To replace it, tick "
+                "“Also issue new cards…” and print again."), "error")
+        return redirect(back)
+    return _cards_page(batch, remaining=remaining, back=back)
+
+
+@bp.post("/team/import/<int:import_id>/cards")
+@login_required
+def import_cards(import_id: int):
+    """Cards for the learners of a confirmed import who have none yet, a page at a time."""
+    staged = _staged_or_404(import_id)
+    back = url_for("team.import_preview", import_id=staged.id)
+    if not CardsForm().validate_on_submit():
+        flash(_("The form has expired. Open the list again and print again."), "error")
+        return redirect(back)
+    ids = (staged.payload or {}).get("learner_ids") or []
+    chosen, total = queries.without_card_among(current_user, ids, operations.MAX_CARDS)
+    if not chosen:
+        flash(_("Every learner of this import already has a login card."), "info")
+        return redirect(back)
+    batch = operations.issue_login_cards(chosen, by=current_user, unit_id=staged.commune_id, source="import")
+    return _cards_page(batch, remaining=max(total - len(batch.cards), 0), back=back)
+
+
 # --- Import ----------------------------------------------------------------------------
 
 @bp.route("/team/import", methods=["GET", "POST"])
@@ -300,12 +394,14 @@ def import_upload():
         finally:
             upload.close()
         villages, required = _my_villages(commune)
+        started = time.perf_counter()
         try:
             table = importer.read_table(upload.filename or "", data)
             validated = importer.validate_rows(
                 table, commune=commune, villages=units.villages_of(commune.id),
                 allowed_village_ids={v.id for v in villages} if required else None, this_year=date.today().year)
-            staged = importer.stage_import(current_user, commune, upload.filename or "", validated)
+            staged = importer.stage_import(current_user, commune, upload.filename or "", validated,
+                                           seconds=time.perf_counter() - started)
         except DomainError as error:
             db.session.rollback()
             _show_error(form, error)
@@ -346,7 +442,13 @@ def import_preview(import_id: int):
     staged = _staged_or_404(import_id)
     payload = staged.payload
     problems = payload.get("problems", [])
+    without_card = 0
+    if staged.status == importer.IMPORTED:
+        without_card = queries.without_card_among(current_user, payload.get("learner_ids") or [], 0)[1]
     return render_template("team/import_preview.html", staged=staged, form=ConfirmImportForm(),
+                           expected=importer.expected_seconds(staged), without_card=without_card,
+                           cards_form=CardsForm(formdata=None), max_cards=operations.MAX_CARDS,
+                           import_seconds=payload.get("import_seconds"),
                            problems=problems[:importer.SHOWN_PROBLEMS], more=max(len(problems) - importer.SHOWN_PROBLEMS, 0),
                            problem_count=len(problems), skipped=payload.get("skipped", [])[:importer.SHOWN_PROBLEMS],
                            skipped_count=len(payload.get("skipped", [])),
@@ -362,16 +464,17 @@ def import_confirm(import_id: int):
     if not form.validate_on_submit() or not form.consent.data:
         flash(_("Tick the box to confirm that everyone in the file has given consent."), "error")
         return redirect(url_for("team.import_preview", import_id=staged.id))
+    started = time.perf_counter()
     try:
         created = importer.commit_import(staged, current_user, locale_code())
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
         return redirect(url_for("team.import_preview", import_id=import_id))
+    staged.payload = {**staged.payload, "import_seconds": round(time.perf_counter() - started, 1)}
     db.session.commit()
-    flash(_("{count} learners registered. Print their login cards from each learner's page.").format(
-        count=created), "success")
-    return redirect(url_for("team.learners"))
+    flash(_("{count} learners registered. Print their login cards now.").format(count=created), "success")
+    return redirect(url_for("team.import_preview", import_id=staged.id))
 
 
 @bp.post("/team/import/<int:import_id>/discard")
