@@ -52,6 +52,15 @@ WTFORMS_MESSAGES = (
 )
 
 
+def show_error(form, error) -> None:
+    """Show an operation's error (lms.errors.DomainError) on its field, or on the form."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
 def max_length(limit: int) -> Length:
     """Length check with a message in our catalog (WTForms' own is plural-only)."""
     return Length(max=limit, message=_l("Use at most %(max)d characters."))

@@ -11,6 +11,7 @@ from lms.accounts import operations
 from lms.accounts.forms import ChangePasswordForm, LoginForm, SignupForm
 from lms.errors import DomainError
 from lms.extensions import db
+from lms.forms import show_error
 from lms.i18n import locale_code
 from lms.learners.consent import LEARNING, current_text
 from lms.units import queries as units
@@ -29,13 +30,6 @@ def _start_session(user, remember: bool = False) -> None:
     if user.locale:
         session["locale"] = user.locale
 
-
-def _show_error(form, error: DomainError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        form.form_errors.append(error.message)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -102,7 +96,7 @@ def signup():
                 address=request.remote_addr)
         except DomainError as error:
             db.session.rollback()
-            _show_error(form, error)
+            show_error(form, error)
         else:
             db.session.commit()
             _start_session(user)
@@ -126,7 +120,7 @@ def account():
             db.session.rollback()
             if error.field == "password":
                 error.field = "new_password"
-            _show_error(form, error)
+            show_error(form, error)
         else:
             db.session.commit()
             _start_session(current_user._get_current_object())

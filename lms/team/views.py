@@ -22,6 +22,7 @@ from lms.accounts.models import LEARNER
 from lms.audit.operations import record
 from lms.errors import DomainError
 from lms.extensions import db
+from lms.forms import show_error
 from lms.i18n import locale_code
 from lms.learners import operations as learner_ops
 from lms.learners.consent import LEARNING, current_text
@@ -48,13 +49,6 @@ bp = Blueprint("team", __name__, template_folder="templates", static_folder="sta
 PER_PAGE = 50
 EXPORT_LIMIT = 50_000
 
-
-def _show_error(form, error: DomainError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        form.form_errors.append(error.message)
 
 
 def _team_commune():
@@ -189,7 +183,7 @@ def register_learner():
                 duplicates, overridable = error.duplicates, error.overridable
             except DomainError as error:
                 db.session.rollback()
-                _show_error(form, error)
+                show_error(form, error)
             else:
                 db.session.commit()
                 return render_template("team/card.html", cards=[card], new=True)
@@ -240,7 +234,7 @@ def edit_learner(learner_id: int):
                                       clear_national_id=form.clear_national_id.data)
         except DomainError as error:
             db.session.rollback()
-            _show_error(form, error)
+            show_error(form, error)
         else:
             db.session.commit()
             flash(_("The learner's data has been corrected."), "success")
@@ -404,7 +398,7 @@ def import_upload():
                                            seconds=time.perf_counter() - started)
         except DomainError as error:
             db.session.rollback()
-            _show_error(form, error)
+            show_error(form, error)
         else:
             db.session.commit()
             return redirect(url_for("team.import_preview", import_id=staged.id))
@@ -551,7 +545,7 @@ def my_data():
                                     birth_year=form.birth_year.data, sex=learner.sex, village=village)
         except DomainError as error:
             db.session.rollback()
-            _show_error(form, error)
+            show_error(form, error)
         else:
             db.session.commit()
             flash(_("Your data has been corrected."), "success")
