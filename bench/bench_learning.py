@@ -122,14 +122,16 @@ def wrk(url: str, seconds: int, headers: dict | None = None, script: str | None 
             "p99_ms": float(p99.group(1)) * scale[p99.group(2)] if p99 else None}
 
 
-def login_cookie(base: str) -> str:
-    """Log in through the real form and return the session cookie header."""
+def login_cookie(base: str, warm_up: str | None = None) -> str:
+    """Log in through the real form (and visit `warm_up`); return the cookie header."""
     jar = CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     page = opener.open(base + "/login").read().decode()
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
     data = urllib.parse.urlencode({"csrf_token": token, "login": "bench0", "password": PASSWORD}).encode()
     opener.open(base + "/login", data)
+    if warm_up:
+        opener.open(base + warm_up)
     return "; ".join(f"{c.name}={c.value}" for c in jar)
 
 
@@ -183,8 +185,9 @@ def measure(seconds: int, database_url: str, label: str) -> list[dict]:
         bare.stop()
     lms = Server("wsgi:app", 5102, env)
     try:
-        cookie = login_cookie(lms.url)
-        urllib.request.urlopen(urllib.request.Request(lms.url + lesson_path, headers={"Cookie": cookie}))  # noqa: S310
+        # The first visit records the lesson as started and updates the session cookie,
+        # as a browser would keep it; wrk then sends that cookie on every request.
+        cookie = login_cookie(lms.url, warm_up=lesson_path)
         lesson = wrk(lms.url + lesson_path, seconds, headers={"Cookie": cookie})
         script = tmp / "progress.lua"
         script.write_text(PROGRESS_SCRIPT % {

@@ -8,8 +8,11 @@ It then measures, in the same run:
 
 - p95 server time of each dashboard page (nation, the largest province, the largest
   commune), rendering included, through the Flask test client as a national admin;
+- p95 of the figures alone (`queries.dashboard`, fresh session each time: what the page
+  reads from the rollup, no rendering);
 - p95 of the naive way: the same figures by GROUP BY over the raw rows (the recount's
-  queries restricted to the unit), and the ratio;
+  queries restricted to the unit), and the ratios: naive against the figures (like for
+  like: both compute the figures, neither renders) and against the whole page;
 - the cost of the counters on a completion write: a passing quiz that completes a
   course and issues the certificate, committed, with the counter writer on and off.
 
@@ -220,6 +223,26 @@ def time_pages(app, units: dict, repeat: int) -> dict:
     return results
 
 
+def time_figures(app, units: dict, repeat: int) -> dict:
+    """The dashboard's figures alone (rollup reads, no rendering), fresh session each time."""
+    from lms.extensions import db
+    from lms.statistics.queries import dashboard
+    from lms.units.models import Unit
+
+    results = {}
+    with app.app_context():
+        for name, unit_id in units.items():
+            samples = []
+            for _ in range(repeat + 1):
+                db.session.remove()
+                started = time.perf_counter()
+                dashboard(db.session.get(Unit, unit_id))
+                samples.append(time.perf_counter() - started)
+            results[name] = p95(samples[1:])
+        db.session.remove()
+    return results
+
+
 def time_naive(app, units: dict, repeat: int) -> dict:
     """The same figures (every group the counters hold) by GROUP BY over the raw rows."""
     from lms.extensions import db
@@ -290,15 +313,18 @@ def run(url: str, learners: int, progress: float, repeat: int, naive_repeat: int
     sizes = generate(app, learners, progress)
     print(f"dataset: {sizes['learners']:,} learners, {sizes['enrollments']:,} enrolments, "
           f"{sizes['progress']:,} lesson-progress rows, {sizes['certificates']:,} certificates; "
-          f"{sizes['counter_rows']:,} counter rows (recount {sizes['recount_seconds']:.1f} s); "
+          f"{sizes['counter_rows']:,} counter + rollup rows (recount {sizes['recount_seconds']:.1f} s); "
           f"built in {time.perf_counter() - started:.0f} s", flush=True)
     units = pick_units(app)
     pages = time_pages(app, units, repeat)
+    figures = time_figures(app, units, repeat)
     naive = time_naive(app, units, naive_repeat)
     writes = time_completion_writes(app, 100)
-    print(f"\n{'view':10} {'counters p95 (ms)':>18} {'naive p95 (ms)':>15} {'ratio':>8}")
+    print(f"\n{'view':10} {'page p95 (ms)':>14} {'figures p95 (ms)':>17} {'naive p95 (ms)':>15} "
+          f"{'naive/figures':>14} {'naive/page':>11}")
     for name in units:
-        print(f"{name:10} {pages[name] * 1000:18.1f} {naive[name] * 1000:15.1f} {naive[name] / pages[name]:7.0f}×")
+        print(f"{name:10} {pages[name] * 1000:14.1f} {figures[name] * 1000:17.2f} {naive[name] * 1000:15.1f} "
+              f"{naive[name] / figures[name]:13.0f}× {naive[name] / pages[name]:10.0f}×")
     added = writes["with"] / writes["without"] - 1
     print(f"\ncompletion write (median, committed): with counters {writes['with'] * 1000:.2f} ms, "
           f"without {writes['without'] * 1000:.2f} ms, added {added:+.1%}")

@@ -1,4 +1,5 @@
-"""`flask statistics recount [--fix]`: rebuild the counters from the raw rows."""
+"""`flask statistics recount [--fix]`: check (and rebuild) the counters and the dashboard rollup
+from the raw rows."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ statistics_cli = AppGroup("statistics", help="Statistics counters.")
 
 
 @statistics_cli.command("recount")
-@click.option("--fix", is_flag=True, help="Rewrite the counters from the raw rows.")
+@click.option("--fix", is_flag=True, help="Rewrite the counters and the rollup from the raw rows.")
 @click.option("--show", default=20, help="How many differences to list.")
 def recount_command(fix: bool, show: int) -> None:
     """Recount every figure from the raw rows and report counters that differ."""

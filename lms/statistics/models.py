@@ -5,9 +5,27 @@ Dashboards never read learners or progress rows. Every event that changes a figu
 a transfer) adds or subtracts 1 in `stat_counters`, in the transaction of the event,
 at the finest level: one row per commune, village (0 = none), course (0 = not about a
 course), month ('YYYY-MM', Vietnam time), sex, age band, mode (self-study or assisted),
-metric and shard. Reading sums upward with one GROUP BY over counters filtered on
-`province_id` or `commune_id`. `shard` (learner id modulo `SHARDS`) spreads concurrent
-completions in one commune over several rows, so they do not queue behind one hot row.
+metric and shard. `shard` (learner id modulo `SHARDS`) spreads concurrent completions
+in one commune over several rows, so they do not queue behind one hot row.
+
+Dashboards, exports, the statistics API and open data do not read `stat_counters` (it
+has about four rows per learner): they read `stat_rollups`, written by the same writer
+in the same transaction (one executemany upsert per flush). Every change of a counter
+also changes, through `rollup_keys`, the figures a dashboard shows for every unit above
+the learner (village, commune, province, nation): the unit's totals (course 0, period
+and dimension 'all'), its breakdowns by sex, age band and mode (period 'all'), its
+months (dimension 'all') and its courses (period and dimension 'all'), plus, on the
+commune, the learners with no village ('village:none'). So the page of a unit reads its
+own rows and the totals of its children: a few hundred rows from two index ranges,
+whatever the number of learners. The nation is `unit_id` 0 (there is one; its `units`
+row may be created after the first learners, and the writer must not depend on it).
+Nation and province rows are sharded (learner id modulo `ROLLUP_SHARDS`) against hot
+rows; commune and village rows are not (shard 0). The rollup is a function of the
+counters (`rollup_keys`); `recount.py` checks and rebuilds both. The fine counters stay:
+they cost one row per event (against ~25 rollup rows), `flask statistics recount` diffs
+them cell by cell against the raw rows, and they are the only place that crosses
+commune × village × month × sex × age band × mode (tests and ad-hoc analysis); no page
+reads them.
 
 What each metric counts (the recount in `recount.py` is the definition):
 - registered: learners, by month of registration; mode: registered by a team member
@@ -37,6 +55,11 @@ SEX_VALUES = ("female", "male", "unknown")
 SELF_STUDY, ASSISTED = "self", "assisted"
 MODES = (SELF_STUDY, ASSISTED)
 SHARDS = 8
+ROLLUP_SHARDS = 4  # divides SHARDS, so a counter's shard determines its rollup shard
+NATION_ROLLUP = 0  # unit_id of the nation in stat_rollups (there is one nation; its row may not exist yet)
+ALL = "all"
+NO_VILLAGE = "village:none"
+ROLLUP_COLUMNS = ("unit_id", "course_id", "period", "dimension", "metric", "shard")
 KEY_COLUMNS = ("province_id", "commune_id", "village_id", "course_id", "month", "sex", "age_band", "mode",
                "metric", "shard")
 
@@ -62,6 +85,49 @@ class StatCounter(db.Model):
     metric: Mapped[str] = mapped_column(String(12), comment="registered, enrolled, started, completed, certified")
     shard: Mapped[int] = mapped_column(SmallInteger, comment="Learner id modulo SHARDS, against hot rows")
     value: Mapped[int] = mapped_column(Integer, default=0, comment="The count")
+
+
+class StatRollup(db.Model):
+    __tablename__ = "stat_rollups"
+    __table_args__ = (
+        # The key is the primary key, and on SQLite the table is stored in it (WITHOUT ROWID):
+        # a dashboard's index range scans read the values without a second lookup per row,
+        # and an upsert maintains one B-tree.
+        {"comment": "Dashboard figures per unit of every level, maintained with stat_counters",
+         "sqlite_with_rowid": False},
+    )
+
+    unit_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False,
+                                         comment="Village, commune or province; 0 = the nation")
+    course_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False,
+                                           comment="Course; 0 = all courses (and registrations)")
+    period: Mapped[str] = mapped_column(String(7), primary_key=True, comment="'all' or a month YYYY-MM, Vietnam time")
+    dimension: Mapped[str] = mapped_column(String(16), primary_key=True,
+                                           comment="'all', 'sex:<sex>', 'age:<band>', 'mode:<mode>' "
+                                                   "or 'village:none' (commune rows)")
+    metric: Mapped[str] = mapped_column(String(12), primary_key=True,
+                                        comment="registered, enrolled, started, completed, certified")
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False,
+                                       comment="Learner id modulo ROLLUP_SHARDS (nation, province); else 0")
+    value: Mapped[int] = mapped_column(Integer, default=0, comment="The count")
+
+
+def rollup_keys(key: tuple) -> list[tuple]:
+    """The rollup rows (values in the order of ROLLUP_COLUMNS) a counter `key` adds to."""
+    province_id, commune_id, village_id, course_id, month, sex, band, mode, metric, shard = key
+    hot = shard % ROLLUP_SHARDS
+    units = [(NATION_ROLLUP, hot), (province_id, hot), (commune_id, 0)]
+    if village_id:
+        units.append((village_id, 0))
+    keys = [] if village_id else [(commune_id, 0, ALL, NO_VILLAGE, metric, 0)]
+    for unit_id, unit_shard in units:
+        keys += [(unit_id, 0, ALL, ALL, metric, unit_shard), (unit_id, 0, month, ALL, metric, unit_shard),
+                 (unit_id, 0, ALL, "sex:" + sex, metric, unit_shard),
+                 (unit_id, 0, ALL, "age:" + band, metric, unit_shard),
+                 (unit_id, 0, ALL, "mode:" + mode, metric, unit_shard)]
+        if course_id:
+            keys.append((unit_id, course_id, ALL, ALL, metric, unit_shard))
+    return keys
 
 
 class StatTarget(db.Model):

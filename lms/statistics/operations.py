@@ -3,7 +3,10 @@
 How counters follow events: the invariant is *counters = f(rows as flushed)*, where f
 is what `recount.py` computes from raw rows. An `after_flush` hook (ids are assigned, history still shows the previous state) compares each
 changed enrolment, certificate and learner with its state at the previous flush and
-writes the difference (+1 / −1) with an upsert, in the same transaction. So every path
+writes the difference (+1 / −1) with an upsert, in the same transaction, to the
+counters and (through `models.rollup_keys`) to the dashboard rollup `stat_rollups`:
+the deltas of a flush are summed in Python and written with one executemany upsert
+per table. So every path
 that changes those rows is counted the same way, including ones that send no signal
 (the first lesson progress sets `started_dt`; a helper turns an enrolment `is_assisted`,
 which moves its figures from self-study to assisted). The domain signals
@@ -36,11 +39,14 @@ from lms.statistics.models import (
     ENROLLED,
     KEY_COLUMNS,
     REGISTERED,
+    ROLLUP_COLUMNS,
     SELF_STUDY,
     SHARDS,
     STARTED,
     StatCounter,
+    StatRollup,
     StatTarget,
+    rollup_keys,
 )
 
 TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")  # UTC+7 all year; recount.py uses the same fixed offset
@@ -54,7 +60,8 @@ class StatisticsError(DomainError):
 
 
 def month_of(moment: datetime) -> str:
-    return moment.astimezone(TIMEZONE).strftime("%Y-%m")
+    local = moment.astimezone(TIMEZONE)
+    return f"{local.year:04d}-{local.month:02d}"  # strftime("%Y") does not pad years before 1000
 
 
 def age_band(birth_year: int | None, year: int) -> str:
@@ -77,22 +84,61 @@ def make_key(learner, metric: str, moment: datetime, *, course_id: int = 0, mode
             learner.id % SHARDS)
 
 
+def rollup_deltas(deltas: Counter) -> Counter:
+    """The changes of `stat_rollups` that follow from counter changes `deltas`."""
+    rollups: Counter = Counter()
+    for key, delta in deltas.items():
+        if delta:
+            for rollup_key in rollup_keys(key):
+                rollups[rollup_key] += delta
+    return rollups
+
+
+_UPSERTS: dict = {}
+
+
+def _upsert_sql(table, columns: tuple[str, ...], dialect) -> tuple[str, tuple[str, ...] | None]:
+    """INSERT … ON CONFLICT (key) DO UPDATE value = value + excluded.value (the dialect's own
+    insert construct), compiled once per table and dialect: a flush only binds its rows.
+    Returns the SQL and, for positional paramstyles, the order of the parameters."""
+    cached = _UPSERTS.get((table.name, dialect.name))
+    if cached is None:
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        statement = insert(table)
+        statement = statement.on_conflict_do_update(index_elements=list(columns),
+                                                    set_={"value": table.c.value + statement.excluded.value})
+        compiled = statement.compile(dialect=dialect, column_keys=[*columns, "value"])
+        cached = (str(compiled), tuple(compiled.positiontup) if compiled.positional else None)
+        _UPSERTS[(table.name, dialect.name)] = cached
+    return cached
+
+
+def _upsert(connection, table, columns: tuple[str, ...], deltas: Counter) -> None:
+    """Add {key: delta} to `table` with one executemany upsert (keys sorted: same lock order everywhere)."""
+    items = [(key, delta) for key, delta in sorted(deltas.items()) if delta]
+    if not items:
+        return
+    sql, order = _upsert_sql(table, columns, connection.dialect)
+    if order == (*columns, "value"):
+        parameters = [(*key, delta) for key, delta in items]
+    else:
+        rows = [dict(zip(columns, key, strict=True), value=delta) for key, delta in items]
+        parameters = [tuple(row[name] for name in order) for row in rows] if order else rows
+    connection.exec_driver_sql(sql, parameters)
+
+
 def apply_deltas(deltas: Counter, connection=None) -> None:
-    """Add `deltas` ({key: delta}) to the counters with one portable upsert."""
-    rows = [dict(zip(KEY_COLUMNS, key, strict=True), value=delta) for key, delta in deltas.items() if delta]
-    if not rows:
+    """Add `deltas` ({counter key: delta}) to the counters and to the dashboard rollup, in the
+    caller's transaction: one upsert per table."""
+    deltas = Counter({key: delta for key, delta in deltas.items() if delta})
+    if not deltas:
         return
     connection = connection or db.session.connection()
-    if connection.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    table = StatCounter.__table__
-    rows.sort(key=lambda row: tuple(row[c] for c in KEY_COLUMNS))  # same lock order in every transaction
-    statement = insert(table)
-    statement = statement.on_conflict_do_update(index_elements=list(KEY_COLUMNS),
-                                                set_={"value": table.c.value + statement.excluded.value})
-    connection.execute(statement, rows)
+    _upsert(connection, StatCounter.__table__, KEY_COLUMNS, deltas)
+    _upsert(connection, StatRollup.__table__, ROLLUP_COLUMNS, rollup_deltas(deltas))
 
 
 # -- the flush diff -------------------------------------------------------------------
@@ -156,7 +202,8 @@ def _after_flush(session: Session, _context) -> None:
         by_enrollment[enrollment_id] = session.get(Enrollment, enrollment_id)
     for key, enrollment in by_enrollment.items():
         certificate = certificates.get(key)
-        if certificate is None and enrollment not in new:
+        if certificate is None and enrollment not in new and _changed(enrollment, ("is_assisted",)):
+            # the certificate's contribution moves only with the mode; otherwise old and new cancel out
             certificate = session.scalar(select(Certificate).where(Certificate.enrollment_id == enrollment.id))
         learner = session.get(Learner, enrollment.learner_id)
         course_id = enrollment.course_id

@@ -1,9 +1,10 @@
-"""Dashboard reads: sums over `stat_counters`, never over learners or progress rows.
+"""Dashboard reads: sums over `stat_rollups`, never over learners, progress rows or the
+fine counters, so a page costs the same whatever the number of learners.
 
-A unit's figures are one GROUP BY over the counters filtered on the unit's indexed key
-(`province_id`, `commune_id` or `village_id`); its children's figures come from the
-same scan grouped by the child's key. Who may read which unit is decided by
-`lms.access.scope_units` (see `may_read`).
+The page of a unit reads two indexed ranges of the rollup (see `models.py`): the rows
+of the unit itself (totals, sex, age band, mode, months, courses; summed over shards),
+and the totals (`course_id` 0, period and dimension 'all') of its children. Who may
+read which unit is decided by `lms.access.scope_units` (see `may_read`).
 """
 
 from __future__ import annotations
@@ -11,25 +12,28 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select, true
+from sqlalchemy import case, func, select, true
 
 from lms.extensions import db
 from lms.statistics.models import (
     ADULT_BANDS,
     AGE_BANDS,
+    ALL,
     CERTIFIED,
     COMPLETED,
     ENROLLED,
     METRICS,
     MODES,
+    NATION_ROLLUP,
+    NO_VILLAGE,
     REGISTERED,
     SEX_VALUES,
-    StatCounter,
+    StatRollup,
     StatTarget,
 )
 from lms.units.models import COMMUNE, NATION, PROVINCE, VILLAGE, Unit
 
-CHILD_KEY = {NATION: "province_id", PROVINCE: "commune_id", COMMUNE: "village_id"}
+CHILD_LEVEL = {NATION: PROVINCE, PROVINCE: COMMUNE, COMMUNE: VILLAGE}
 SORT_KEYS = ("name", *METRICS, "completion_rate", "certification_rate")
 
 
@@ -81,21 +85,44 @@ class Dashboard:
         return self.adults_reached / self.target.adults if self.target else None
 
 
-def unit_condition(unit: Unit):
-    """The counters of `unit` and everything below it, as one indexed equality."""
-    if unit.level == NATION:
-        return true()
-    if unit.level == PROVINCE:
-        return StatCounter.province_id == unit.id
-    if unit.level == COMMUNE:
-        return StatCounter.commune_id == unit.id
-    return (StatCounter.commune_id == unit.commune_id) & (StatCounter.village_id == unit.id)
+def rollup_id(unit: Unit | None) -> int:
+    """The unit's `unit_id` in the rollup (the nation, or None, is 0)."""
+    return NATION_ROLLUP if unit is None or unit.level == NATION else unit.id
 
 
-def _grouped(unit: Unit, *columns) -> list:
-    query = (select(*columns, StatCounter.metric, func.sum(StatCounter.value))
-             .where(unit_condition(unit)).group_by(*columns, StatCounter.metric))
+def unit_rows(unit: Unit | None, *conditions) -> list:
+    """(course_id, period, dimension, metric, value) of the unit itself, summed over shards."""
+    columns = (StatRollup.course_id, StatRollup.period, StatRollup.dimension, StatRollup.metric)
+    query = (select(*columns, func.sum(StatRollup.value)).where(StatRollup.unit_id == rollup_id(unit), *conditions)
+             .group_by(*columns))
     return db.session.execute(query).all()
+
+
+def child_units(unit: Unit | None):
+    """Ids of the units directly below `unit` (None: the nation), current or not, as a subquery."""
+    if unit is None or unit.level == NATION:
+        return select(Unit.id).where(Unit.level == PROVINCE)
+    return select(Unit.id).where(Unit.level == CHILD_LEVEL[unit.level], Unit.parent_id == unit.id)
+
+
+def child_totals(unit: Unit | None, *conditions) -> list:
+    """(child unit id, metric, value): the totals of every child of `unit` that has figures."""
+    query = (select(StatRollup.unit_id, StatRollup.metric, func.sum(StatRollup.value))
+             .where(StatRollup.unit_id.in_(child_units(unit)), StatRollup.course_id == 0, StatRollup.period == ALL,
+                    StatRollup.dimension == ALL, *conditions)
+             .group_by(StatRollup.unit_id, StatRollup.metric))
+    return db.session.execute(query).all()
+
+
+def child_figures(unit: Unit) -> dict[int, Figures]:
+    """{child unit id: Figures}, one row per child (metrics pivoted in SQL)."""
+    sums = [func.sum(case((StatRollup.metric == metric, StatRollup.value), else_=0)) for metric in METRICS]
+    query = (select(StatRollup.unit_id, *sums)
+             .where(StatRollup.unit_id.in_(child_units(unit)), StatRollup.course_id == 0, StatRollup.period == ALL,
+                    StatRollup.dimension == ALL)
+             .group_by(StatRollup.unit_id))
+    return {unit_id: Figures(dict(zip(METRICS, map(int, values), strict=True)))
+            for unit_id, *values in db.session.execute(query)}
 
 
 def _by(rows, keys=None) -> dict:
@@ -118,18 +145,19 @@ def breadcrumbs(unit: Unit) -> list[Unit]:
     return chain
 
 
-def _children(unit: Unit, sort: str, descending: bool) -> list[ChildRow]:
-    key = CHILD_KEY.get(unit.level)
-    if key is None:
+def _children(unit: Unit, own: list, sort: str, descending: bool) -> list[ChildRow]:
+    level = CHILD_LEVEL.get(unit.level)
+    if level is None:
         return []
-    figures = _by(_grouped(unit, getattr(StatCounter, key)))
-    level = {NATION: PROVINCE, PROVINCE: COMMUNE, COMMUNE: VILLAGE}[unit.level]
+    figures = child_figures(unit)
     parent = Unit.parent_id == unit.id if unit.level != NATION else true()
     units = {u.id: u for u in db.session.scalars(select(Unit).where(Unit.level == level, parent,
                                                                      Unit.valid_to.is_(None) | Unit.id.in_(figures)))}
     rows = [ChildRow(u, figures.get(u.id, Figures())) for u in units.values()]
-    if 0 in figures:
-        rows.append(ChildRow(None, figures[0]))
+    no_village = [(0, metric, value) for course_id, period, dimension, metric, value in own
+                  if dimension == NO_VILLAGE and course_id == 0 and period == ALL]
+    if unit.level == COMMUNE and no_village:
+        rows.append(ChildRow(None, _by(no_village)[0]))
     return sort_rows(rows, sort, descending)
 
 
@@ -150,24 +178,31 @@ def dashboard(unit: Unit, sort: str = "name", descending: bool = False) -> Dashb
     """Everything the statistics page of `unit` shows."""
     from lms.learning.models import Course
 
-    children = _children(unit, sort, descending)
-    months = sorted(_by(_grouped(unit, StatCounter.month)).items())
-    course_figures = _by(_grouped(unit, StatCounter.course_id))
-    course_figures.pop(0, None)
+    own = unit_rows(unit)
+    children = _children(unit, own, sort, descending)
+    total, months, course_figures = Figures(), defaultdict(Figures), defaultdict(Figures)
+    groups: dict[str, dict[str, Figures]] = {"sex": {k: Figures() for k in SEX_VALUES},
+                                             "age": {k: Figures() for k in AGE_BANDS},
+                                             "mode": {k: Figures() for k in MODES}}
+    adults = 0
+    for course_id, period, dimension, metric, value in own:
+        if course_id:
+            course_figures[course_id].add(metric, value)
+        elif dimension == ALL:
+            (total if period == ALL else months[period]).add(metric, value)
+        elif period == ALL and dimension != NO_VILLAGE:
+            kind, _sep, key = dimension.partition(":")
+            if key in groups.get(kind, ()):
+                groups[kind][key].add(metric, value)
+            if kind == "age" and key in ADULT_BANDS and metric == REGISTERED:
+                adults += int(value or 0)
     courses = {c.id: c for c in db.session.scalars(select(Course).where(Course.id.in_(course_figures)))}
     course_rows = sorted(((courses[cid], figures) for cid, figures in course_figures.items() if cid in courses),
                          key=lambda item: item[0].position)
-    groups = _grouped(unit, StatCounter.sex, StatCounter.age_band, StatCounter.mode)
-    total = Figures()
-    for *_key, metric, value in groups:
-        total.add(metric, value)
-    adults = sum(value for _sex, band, _mode, metric, value in groups if metric == REGISTERED and band in ADULT_BANDS)
     return Dashboard(
-        unit=unit, breadcrumbs=breadcrumbs(unit), total=total, children=children, months=months, courses=course_rows,
-        by_sex=_by([(row[0], row[3], row[4]) for row in groups], SEX_VALUES),
-        by_age=_by([(row[1], row[3], row[4]) for row in groups], AGE_BANDS),
-        by_mode=_by([(row[2], row[3], row[4]) for row in groups], MODES),
-        adults_reached=int(adults or 0),
+        unit=unit, breadcrumbs=breadcrumbs(unit), total=total, children=children, months=sorted(months.items()),
+        courses=course_rows, by_sex=groups["sex"], by_age=groups["age"], by_mode=groups["mode"],
+        adults_reached=adults,
         target=db.session.scalar(select(StatTarget).where(StatTarget.unit_id == unit.id)))
 
 

@@ -2,8 +2,10 @@
 
 This is the definition of each figure (see `models.py`); `operations.py` keeps the
 counters equal to it event by event, and `tests/statistics/test_counters.py` checks
-that the two agree after random sequences of events. `flask statistics recount`
-reports differences, and with `--fix` rewrites the counter table.
+that the two agree after random sequences of events. The dashboard rollup
+(`stat_rollups`) is a function of the counters (`models.rollup_keys`): it is checked
+against, and rebuilt from, the recounted counters too. `flask statistics recount`
+reports differences, and with `--fix` rewrites both tables.
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ from lms.statistics.models import (
     ENROLLED,
     KEY_COLUMNS,
     REGISTERED,
+    ROLLUP_COLUMNS,
     SELF_STUDY,
     SHARDS,
     STARTED,
     StatCounter,
+    StatRollup,
 )
 
 
@@ -86,13 +90,28 @@ def learner_contributions(learner_id: int) -> Counter:
     return expected_counters(learner_id)
 
 
-def stored_counters() -> Counter:
-    table = StatCounter.__table__
-    columns = [table.c[name] for name in KEY_COLUMNS]
+def expected_rollups(counters: Counter | None = None) -> Counter:
+    """{rollup key: value} that follows from the recounted counters."""
+    from lms.statistics.operations import rollup_deltas
+
+    rollups = rollup_deltas(expected_counters() if counters is None else counters)
+    return Counter({key: value for key, value in rollups.items() if value})
+
+
+def _stored(table, columns: tuple[str, ...]) -> Counter:
+    selected = [table.c[name] for name in columns]
     totals: Counter = Counter()
-    for row in db.session.connection().execute(select(*columns, table.c.value).where(table.c.value != 0)):
+    for row in db.session.connection().execute(select(*selected, table.c.value).where(table.c.value != 0)):
         totals[tuple(row[:-1])] += row[-1]
     return totals
+
+
+def stored_counters() -> Counter:
+    return _stored(StatCounter.__table__, KEY_COLUMNS)
+
+
+def stored_rollups() -> Counter:
+    return _stored(StatRollup.__table__, ROLLUP_COLUMNS)
 
 
 @dataclass
@@ -100,25 +119,38 @@ class Difference:
     key: tuple
     stored: int
     expected: int
+    columns: tuple[str, ...] = KEY_COLUMNS
+    table: str = "stat_counters"
 
     def describe(self) -> str:
-        return ", ".join(f"{name}={value}" for name, value in zip(KEY_COLUMNS, self.key, strict=True)) + \
+        return f"{self.table}: " + ", ".join(f"{name}={value}" for name, value in zip(self.columns, self.key, strict=True)) + \
             f": stored {self.stored}, expected {self.expected}"
 
 
-def compare() -> list[Difference]:
-    """Every counter whose stored value differs from the recount."""
-    stored, expected = stored_counters(), expected_counters()
+def _differences(stored: Counter, expected: Counter, columns, table: str) -> list[Difference]:
     keys = sorted({k for k in stored.keys() | expected.keys() if stored[k] != expected[k]}, key=repr)
-    return [Difference(key, stored[key], expected[key]) for key in keys]
+    return [Difference(key, stored[key], expected[key], columns, table) for key in keys]
+
+
+def compare() -> list[Difference]:
+    """Every counter, and every rollup row, whose stored value differs from the recount."""
+    expected = expected_counters()
+    return (_differences(stored_counters(), expected, KEY_COLUMNS, "stat_counters")
+            + _differences(stored_rollups(), expected_rollups(expected), ROLLUP_COLUMNS, "stat_rollups"))
+
+
+def _write(connection, table, columns: tuple[str, ...], values: Counter, batch: int) -> int:
+    connection.execute(delete(table))
+    rows = [dict(zip(columns, key, strict=True), value=value) for key, value in values.items() if value]
+    for start in range(0, len(rows), batch):
+        connection.execute(table.insert(), rows[start:start + batch])
+    return len(rows)
 
 
 def rebuild(batch: int = 5000) -> int:
-    """Replace every counter by the recount (flushes; the caller commits). Returns rows written."""
+    """Replace every counter and rollup row by the recount (flushes; the caller commits).
+    Returns rows written (both tables)."""
     connection = db.session.connection()
-    connection.execute(delete(StatCounter.__table__))
-    rows = [dict(zip(KEY_COLUMNS, key, strict=True), value=value)
-            for key, value in expected_counters().items() if value]
-    for start in range(0, len(rows), batch):
-        connection.execute(StatCounter.__table__.insert(), rows[start:start + batch])
-    return len(rows)
+    counters = expected_counters()
+    written = _write(connection, StatCounter.__table__, KEY_COLUMNS, counters, batch)
+    return written + _write(connection, StatRollup.__table__, ROLLUP_COLUMNS, expected_rollups(counters), batch)

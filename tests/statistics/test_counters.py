@@ -10,7 +10,14 @@ from lms.extensions import db
 from lms.learners.operations import erase_learner, move_learner, update_learner
 from lms.learning.operations import enroll, record_lesson_progress, submit_quiz
 from lms.statistics import operations as stat_operations  # noqa: F401 - connects the writer
-from lms.statistics.recount import compare, expected_counters, rebuild, stored_counters
+from lms.statistics.recount import (
+    compare,
+    expected_counters,
+    expected_rollups,
+    rebuild,
+    stored_counters,
+    stored_rollups,
+)
 from tests.statistics.conftest import figures, new_learner, right_answers
 
 
@@ -76,9 +83,10 @@ def test_transfer_moves_everything_and_deletion_keeps_counts(communes, course, a
 def test_rebuild_agrees_with_the_writer(communes, course):
     learner = new_learner(communes[1], birth_year=None, sex=None)
     record_lesson_progress(learner, course.lessons[0], 100)
-    written = stored_counters()
+    written, rolled_up = stored_counters(), stored_rollups()
     rebuild()
     assert stored_counters() == written == expected_counters()
+    assert stored_rollups() == rolled_up == expected_rollups() != {}
 
 
 def test_recount_command_reports_and_fixes(app, communes):

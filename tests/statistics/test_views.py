@@ -150,3 +150,58 @@ def test_targets_only_by_officials_in_scope(make, data):
     with pytest.raises(NotAllowedError):
         set_target(data[0], 10, date(2026, 12, 31), actor=make.staff("team_member", unit=data[0]))
     assert db.session.scalar(select(StatTarget)) is None
+
+
+@pytest.mark.parametrize("locale", ["vi", "en"])
+def test_fast_cell_formatting_matches_babel(app, locale):
+    """The page formats a thousand cells without Babel's per-call work; same text as Babel."""
+    import random
+
+    from flask_babel import force_locale
+
+    from lms.i18n import number, percent
+    from lms.statistics.views import _fast_count, _fast_rate
+
+    rng = random.Random(5)
+    counts = [0, 1, 999, 1000, 1238, 10**6, *(rng.randint(0, 10**7) for _ in range(300))]
+    rates = [0, 1, 0.5, 0.619, 0.0005, 0.0015, 1 / 3, 2 / 3, 0.99951, 12.3456,
+             *(rng.randint(0, 500) / rng.randint(1, 500) for _ in range(2000))]
+    with app.test_request_context(), force_locale(locale):
+        assert [_fast_count(v, locale) for v in counts] == [number(v) for v in counts]
+        assert [_fast_rate(r, locale) for r in rates] == [percent(r) for r in rates]
+
+
+def test_rollup_dashboard_equals_the_sums_of_the_fine_counters(data, course):
+    """Each figure the page reads from the rollup equals the GROUP BY over stat_counters."""
+    from sqlalchemy import func, literal_column
+
+    from lms.statistics.models import StatCounter
+    from lms.statistics.queries import dashboard
+    from lms.units.models import Unit
+    from lms.units.operations import ensure_nation
+
+    def fine(column, condition):
+        rows = db.session.execute(select(column, StatCounter.metric, func.sum(StatCounter.value))
+                                  .where(condition).group_by(column, StatCounter.metric))
+        result: dict = {}
+        for key, metric, value in rows:
+            if value:
+                result.setdefault(key, {})[metric] = value
+        return result
+
+    def shown(figures_by_key):
+        return {key: {m: v for m, v in f.counts.items() if v} for key, f in figures_by_key if any(f.counts.values())}
+
+    first = data[0]
+    province = db.session.get(Unit, first.province_id)
+    for unit, condition, child in ((ensure_nation(), StatCounter.id > 0, StatCounter.province_id),
+                                   (province, StatCounter.province_id == province.id, StatCounter.commune_id),
+                                   (first, StatCounter.commune_id == first.id, StatCounter.village_id)):
+        board = dashboard(unit)
+        assert shown([("t", board.total)]) == fine(literal_column("'t'"), condition)
+        assert shown(board.months) == fine(StatCounter.month, condition)
+        assert shown((c.id, f) for c, f in board.courses) == fine(StatCounter.course_id, condition & (StatCounter.course_id > 0))
+        assert shown(board.by_sex.items()) == fine(StatCounter.sex, condition)
+        assert shown(board.by_age.items()) == fine(StatCounter.age_band, condition)
+        assert shown(board.by_mode.items()) == fine(StatCounter.mode, condition)
+        assert shown((row.unit.id if row.unit else 0, row.figures) for row in board.children) == fine(child, condition)

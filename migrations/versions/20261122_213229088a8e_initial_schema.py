@@ -1,8 +1,8 @@
 """Initial schema
 
-Revision ID: 3abfd571977f
+Revision ID: 213229088a8e
 Revises: 
-Create Date: 2026-11-22 21:35:49.358668
+Create Date: 2026-11-22 21:53:08.015587
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '3abfd571977f'
+revision = '213229088a8e'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -69,6 +69,18 @@ def upgrade():
         batch_op.create_index('ix_stat_counters_commune_metric', ['commune_id', 'metric', 'village_id'], unique=False)
         batch_op.create_index('ix_stat_counters_province_metric', ['province_id', 'metric', 'commune_id'], unique=False)
 
+    op.create_table('stat_rollups',
+    sa.Column('unit_id', sa.Integer(), autoincrement=False, nullable=False, comment='Village, commune or province; 0 = the nation'),
+    sa.Column('course_id', sa.Integer(), autoincrement=False, nullable=False, comment='Course; 0 = all courses (and registrations)'),
+    sa.Column('period', sa.String(length=7), nullable=False, comment="'all' or a month YYYY-MM, Vietnam time"),
+    sa.Column('dimension', sa.String(length=16), nullable=False, comment="'all', 'sex:<sex>', 'age:<band>', 'mode:<mode>' or 'village:none' (commune rows)"),
+    sa.Column('metric', sa.String(length=12), nullable=False, comment='registered, enrolled, started, completed, certified'),
+    sa.Column('shard', sa.SmallInteger(), autoincrement=False, nullable=False, comment='Learner id modulo ROLLUP_SHARDS (nation, province); else 0'),
+    sa.Column('value', sa.Integer(), nullable=False, comment='The count'),
+    sa.PrimaryKeyConstraint('unit_id', 'course_id', 'period', 'dimension', 'metric', 'shard', name=op.f('pk_stat_rollups')),
+    comment='Dashboard figures per unit of every level, maintained with stat_counters',
+    sqlite_with_rowid=False
+    )
     op.create_table('units',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('level', sa.String(length=10), nullable=False, comment='nation, province, commune or village'),
@@ -515,6 +527,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_units_code'))
 
     op.drop_table('units')
+    op.drop_table('stat_rollups')
     with op.batch_alter_table('stat_counters', schema=None) as batch_op:
         batch_op.drop_index('ix_stat_counters_province_metric')
         batch_op.drop_index('ix_stat_counters_commune_metric')
