@@ -181,8 +181,12 @@ def test_rollup_dashboard_equals_the_sums_of_the_fine_counters(data, course):
     from lms.units.operations import ensure_nation
 
     def fine(column, condition):
-        rows = db.session.execute(select(column, StatCounter.metric, func.sum(StatCounter.value))
-                                  .where(condition).group_by(column, StatCounter.metric))
+        if column is None:  # the unit's total (PostgreSQL refuses GROUP BY a constant)
+            rows = db.session.execute(select(literal_column("'t'"), StatCounter.metric, func.sum(StatCounter.value))
+                                      .where(condition).group_by(StatCounter.metric))
+        else:
+            rows = db.session.execute(select(column, StatCounter.metric, func.sum(StatCounter.value))
+                                      .where(condition).group_by(column, StatCounter.metric))
         result: dict = {}
         for key, metric, value in rows:
             if value:
@@ -198,7 +202,7 @@ def test_rollup_dashboard_equals_the_sums_of_the_fine_counters(data, course):
                                    (province, StatCounter.province_id == province.id, StatCounter.commune_id),
                                    (first, StatCounter.commune_id == first.id, StatCounter.village_id)):
         board = dashboard(unit)
-        assert shown([("t", board.total)]) == fine(literal_column("'t'"), condition)
+        assert shown([("t", board.total)]) == fine(None, condition)
         assert shown(board.months) == fine(StatCounter.month, condition)
         assert shown((c.id, f) for c, f in board.courses) == fine(StatCounter.course_id, condition & (StatCounter.course_id > 0))
         assert shown(board.by_sex.items()) == fine(StatCounter.sex, condition)
