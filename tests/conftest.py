@@ -208,3 +208,25 @@ def login(client):
         return response
 
     return _login
+
+
+def right_answers(course) -> dict[str, list[int]]:
+    """The correct choices of every active question of `course`, as a learner sends them."""
+    from lms.learning.operations import active_questions
+
+    return {q.key: sorted(q.correct_indexes) for q in active_questions(course)}
+
+
+@pytest.fixture
+def completions():
+    """Ids of the enrolments `course_completed` fired for during the test."""
+    from lms.learning import events
+
+    seen = []
+
+    def receiver(enrollment, **extra):
+        seen.append(enrollment.id)
+
+    events.course_completed.connect(receiver)
+    yield seen
+    events.course_completed.disconnect(receiver)

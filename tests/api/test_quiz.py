@@ -6,7 +6,6 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.extensions import db
-from lms.learning import events
 from lms.learning.models import Course, Enrollment, Lesson, QuizAttempt, QuizQuestion
 from tests.api.conftest import COURSE_SLUG, build_course
 
@@ -41,18 +40,6 @@ def _attempts(learner) -> int:
 def _enrollment(learner, course) -> Enrollment | None:
     return db.session.scalar(select(Enrollment).where(Enrollment.learner_id == learner.id,
                                                       Enrollment.course_id == course.id))
-
-
-@pytest.fixture
-def completions():
-    seen = []
-
-    def receiver(enrollment, **extra):
-        seen.append(enrollment.id)
-
-    events.course_completed.connect(receiver)
-    yield seen
-    events.course_completed.disconnect(receiver)
 
 
 def test_enrolment_is_created_once(api, course, learner_user):

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import delete, or_, select
 
 from lms.extensions import db
+from tests.conftest import right_answers  # noqa: F401 - used by the certificate tests
 
 _counter = itertools.count(1)
 
@@ -40,12 +41,6 @@ def build_course(session, *, lessons: int = 2, questions: int = 2):
             explanation_vi="Giải thích", explanation_en="Because", is_active=True))
     session.flush()
     return course
-
-
-def right_answers(course) -> dict[str, list[int]]:
-    from lms.learning.operations import active_questions
-
-    return {q.key: sorted(q.correct_indexes) for q in active_questions(course)}
 
 
 def finish_lessons(learner, course) -> None:

@@ -6,27 +6,9 @@ import pytest
 from sqlalchemy import delete, select
 
 from lms.extensions import db
-from lms.learning import events
 from lms.learning.models import Course, Enrollment, QuizQuestion
 from lms.learning.operations import complete_lesson, submit_quiz
-
-
-def right_answers(course):
-    questions = db.session.scalars(select(QuizQuestion).where(
-        QuizQuestion.course_id == course.id, QuizQuestion.is_active.is_(True))).all()
-    return {q.key: sorted(q.correct_indexes) for q in questions}
-
-
-@pytest.fixture
-def completions():
-    seen = []
-
-    def receiver(enrollment, **extra):
-        seen.append(enrollment.id)
-
-    events.course_completed.connect(receiver)
-    yield seen
-    events.course_completed.disconnect(receiver)
+from tests.conftest import right_answers
 
 
 def test_repeated_submissions_complete_once(make, completions):

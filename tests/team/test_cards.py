@@ -6,7 +6,6 @@ import io
 import json
 import re
 
-import pytest
 from sqlalchemy import func, select, text
 
 from lms.accounts.models import User
@@ -31,15 +30,6 @@ def _csv(count: int, village: str = "") -> bytes:
 
 def _cards(response) -> list[tuple[str, str, str, str]]:
     return [tuple(html.unescape(part) for part in card) for card in CARD_RE.findall(response.get_data(as_text=True))]
-
-
-@pytest.fixture
-def team(make, login, client):
-    make.village(name="Thôn Đông")
-    member = make.staff("team_member")
-    db.session.flush()
-    login(member)
-    return member
 
 
 def _import(client, count: int = 3, village: str = "Thôn Đông") -> str:

@@ -34,15 +34,6 @@ def _xlsx(rows):
     return out.getvalue()
 
 
-@pytest.fixture
-def team(make, login, client):
-    make.village(name="Thôn Đông")
-    member = make.staff("team_member")
-    db.session.flush()
-    login(member)
-    return member
-
-
 def _preview(client, response):
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]
     return client.get(response.headers["Location"])
