@@ -112,7 +112,11 @@ class IsolatedClient(FlaskClient):
         def fresh_contexts():
             _cv_app.set(None)
             _cv_request.set(None)
-            return FlaskClient.open(self, *args, **kwargs)
+            response = FlaskClient.open(self, *args, **kwargs)
+            if response.is_streamed:  # read it here, in the context it was started in
+                response.streamed_chunks = list(response.iter_encoded())
+                response.response = response.streamed_chunks
+            return response
 
         return contextvars.copy_context().run(fresh_contexts)
 

@@ -13,14 +13,13 @@ cards for the import, see `lms.team.operations.issue_login_cards`). Until then t
 account has an empty hash, which no password matches. The ids of the created
 learners stay in `payload["learner_ids"]` so the member can print their cards.
 
-Feedback on large files, without JavaScript and without a job queue: checking runs
-in the upload request (about 1–2 s per 10,000 rows) and registering in the confirm
-request (about twice as long). The upload page says that a large file takes a few
-seconds; the check measures its own duration (`payload["check_seconds"]`) and the
-preview shows the row counts and, when it is two seconds or more, the expected time
-of registering (`expected_seconds`), next to the button, so the member knows to wait
-and press it once (confirming twice creates nothing anyway). The result page says
-how long registering took. A "working…" page refreshing itself was not chosen: it
+Feedback on large files, without JavaScript and without a job queue: checking and
+registering are written as generators that yield a `Progress` every `STEP_ROWS` rows
+(`validate_rows_steps`, `commit_import_steps`); for a file of `STREAM_FROM_ROWS` rows
+or more the upload and confirm requests answer with a page sent while it is being
+written (`lms.core.streaming`), one progress line per step, the work staying in the
+request's single transaction. Small files take a fraction of a second and get the
+plain form/redirect answers. A "working…" page refreshing itself was not chosen: it
 would need the raw file, national ID numbers included, stored between requests.
 """
 
@@ -32,6 +31,7 @@ import math
 import re
 import secrets
 import zipfile
+from collections.abc import Generator
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
@@ -60,6 +60,8 @@ MAX_ROWS = 50_000
 MAX_COLUMNS = 30
 MAX_CELL = 300
 SHOWN_PROBLEMS = 500
+STEP_ROWS = 1_000  # a progress step, and the size of an insert chunk
+STREAM_FROM_ROWS = 2_000  # from this many rows, the member sees progress while it works
 
 COLUMNS = ("full_name", "birth_year", "sex", "phone", "national_id", "village")
 REQUIRED = ("full_name", "birth_year", "sex")
@@ -223,9 +225,43 @@ def _problem(number: int, column: str, code: str, **params) -> dict:
     return {"row": number, "column": column, "code": code, "params": params}
 
 
-def validate_rows(table: list[list[str]], *, commune, villages: list, allowed_village_ids: set[int] | None,
-                  this_year: int) -> Validated:
+@dataclass(frozen=True)
+class Progress:
+    """How far a long step has come: `stage` is "check" or "register"."""
+
+    stage: str
+    done: int
+    total: int
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else min(100, self.done * 100 // self.total)
+
+
+def run_steps(steps: Generator[Progress, None, object]):
+    """Run a step generator to its end, ignoring progress; returns its result."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as end:
+            return end.value
+
+
+def check_header(table: list[list[str]]) -> None:
+    """Raise LearnerImportError now for a file without rows or with columns missing."""
+    if len(table) < 2:
+        raise _file_error("file-empty")
+    map_header(table[0])
+
+
+def validate_rows(table: list[list[str]], **options) -> Validated:
     """Check every row; duplicates within the file and against the database included."""
+    return run_steps(validate_rows_steps(table, **options))
+
+
+def validate_rows_steps(table: list[list[str]], *, commune, villages: list, allowed_village_ids: set[int] | None,
+                        this_year: int) -> Generator[Progress, None, Validated]:
+    """`validate_rows`, yielding a Progress every STEP_ROWS rows."""
     if not table:
         raise _file_error("file-empty")
     positions, ignored = map_header(table[0])
@@ -235,7 +271,10 @@ def validate_rows(table: list[list[str]], *, commune, villages: list, allowed_vi
         short = fold(v.name).removeprefix("thon ").removeprefix("to dan pho ").removeprefix("ap ").removeprefix("ban ")
         village_ids.setdefault(short, v.id)
     candidates = []
+    total = len(table) - 1
     for number, cells in enumerate(table[1:], start=2):  # row numbers as the spreadsheet shows them
+        if (number - 2) % STEP_ROWS == 0:
+            yield Progress("check", number - 2, total)
         if not any((cell or "").strip() for cell in cells):
             continue
         result.row_count += 1
@@ -264,6 +303,7 @@ def validate_rows(table: list[list[str]], *, commune, villages: list, allowed_vi
             continue
         result.rows.append(row)
     result.problems.sort(key=lambda p: p["row"])
+    yield Progress("check", total, total)
     return result
 
 
@@ -392,7 +432,13 @@ def pending_import(member, import_id: int) -> LearnerImport | None:
 
 
 def commit_import(staged: LearnerImport, member, locale: str) -> int:
-    """Create every staged learner in the current transaction; returns how many.
+    """Create every staged learner in the current transaction; returns how many."""
+    return run_steps(commit_import_steps(staged, member, locale))
+
+
+def commit_import_steps(staged: LearnerImport, member, locale: str) -> Generator[Progress, None, int]:
+    """`commit_import`, inserting STEP_ROWS learners at a time and yielding a Progress
+    after each chunk. Everything stays in the caller's transaction: all rows or none.
 
     Duplicates are checked again: someone may have registered one of them since the
     preview. Confirming twice creates nothing the second time.
@@ -408,38 +454,49 @@ def commit_import(staged: LearnerImport, member, locale: str) -> int:
     commune = db.session.get(Unit, staged.commune_id)
     now = utcnow()
     usernames = new_usernames([r["full_name"] for r in rows])
-    user_ids: list[int] = []
+    version = current_consent_version(LEARNING)
     learner_ids: list[int] = []
-    if rows:
-        user_ids = list(db.session.scalars(insert(User).returning(User.id, sort_by_parameter_order=True), [
-            {"role": LEARNER, "username": username, "phone": row["phone"], "display_name": row["full_name"],
-             "locale": locale, "password_hash": "", "must_change_password": True, "is_active_account": True,
-             "session_token": secrets.token_hex(8), "created_dt": now}
-            for row, username in zip(rows, usernames, strict=True)]))
-        learner_ids = list(db.session.scalars(insert(Learner).returning(Learner.id, sort_by_parameter_order=True), [
-            {"user_id": user_id, "full_name": row["full_name"], "name_folded": row["name_folded"],
-             "name_sort_key": row["name_sort_key"], "birth_year": row["birth_year"], "sex": row["sex"],
-             "national_id_hash": row["id_hash"], "national_id_last4": row["last4"],
-             "province_id": commune.province_id, "commune_id": commune.id, "village_id": row["village_id"],
-             "registered_by_id": member.id, "registered_dt": now, "is_deleted": False}
-            for row, user_id in zip(rows, user_ids, strict=True)]))
-        version = current_consent_version(LEARNING)
-        db.session.execute(insert(Consent), [
-            {"learner_id": learner_id, "purpose": TEXTS[version]["purpose"], "text_version": version,
-             "locale": locale, "collected_by_id": member.id, "given_dt": now} for learner_id in learner_ids])
-        db.session.execute(insert(AuditEvent), [
-            {"action": "learner.create", "actor_id": member.id, "learner_id": learner_id, "unit_id": commune.id,
-             "details": {"import_id": staged.id}, "created_dt": now} for learner_id in learner_ids])
-        for chunk in queries._chunks(learner_ids):
-            for learner in db.session.scalars(select(Learner).where(Learner.id.in_(chunk))):
-                events.learner_registered.send(learner)
+    yield Progress("register", 0, len(rows))
+    for start in range(0, len(rows), STEP_ROWS):
+        chunk = rows[start:start + STEP_ROWS]
+        learner_ids.extend(_insert_learners(chunk, usernames[start:start + STEP_ROWS], commune=commune,
+                                            member=member, locale=locale, version=version, now=now,
+                                            import_id=staged.id))
+        yield Progress("register", start + len(chunk), len(rows))
     staged.status = IMPORTED
     staged.imported_count = len(rows)
     staged.imported_dt = now
     # Personal data is no longer needed here; the ids are, to print the login cards.
-    staged.payload = {**staged.payload, "rows": [], "learner_ids": learner_ids if rows else []}
+    staged.payload = {**staged.payload, "rows": [], "learner_ids": learner_ids}
     record("learner.import", actor=member, unit_id=commune.id, import_id=staged.id, created=len(rows))
     return len(rows)
+
+
+def _insert_learners(rows: list[dict], usernames: list[str], *, commune, member, locale: str, version: str,
+                     now, import_id: int) -> list[int]:
+    """Accounts, learners, consents and audit events of some rows, with executemany."""
+    user_ids = list(db.session.scalars(insert(User).returning(User.id, sort_by_parameter_order=True), [
+        {"role": LEARNER, "username": username, "phone": row["phone"], "display_name": row["full_name"],
+         "locale": locale, "password_hash": "", "must_change_password": True, "is_active_account": True,
+         "session_token": secrets.token_hex(8), "created_dt": now}
+        for row, username in zip(rows, usernames, strict=True)]))
+    learner_ids = list(db.session.scalars(insert(Learner).returning(Learner.id, sort_by_parameter_order=True), [
+        {"user_id": user_id, "full_name": row["full_name"], "name_folded": row["name_folded"],
+         "name_sort_key": row["name_sort_key"], "birth_year": row["birth_year"], "sex": row["sex"],
+         "national_id_hash": row["id_hash"], "national_id_last4": row["last4"],
+         "province_id": commune.province_id, "commune_id": commune.id, "village_id": row["village_id"],
+         "registered_by_id": member.id, "registered_dt": now, "is_deleted": False}
+        for row, user_id in zip(rows, user_ids, strict=True)]))
+    db.session.execute(insert(Consent), [
+        {"learner_id": learner_id, "purpose": TEXTS[version]["purpose"], "text_version": version,
+         "locale": locale, "collected_by_id": member.id, "given_dt": now} for learner_id in learner_ids])
+    db.session.execute(insert(AuditEvent), [
+        {"action": "learner.create", "actor_id": member.id, "learner_id": learner_id, "unit_id": commune.id,
+         "details": {"import_id": import_id}, "created_dt": now} for learner_id in learner_ids])
+    for chunk in queries._chunks(learner_ids):
+        for learner in db.session.scalars(select(Learner).where(Learner.id.in_(chunk))):
+            events.learner_registered.send(learner)
+    return learner_ids
 
 
 # --- Template --------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import time
 from datetime import date
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, format_number
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
@@ -20,6 +20,7 @@ from wtforms import SelectChoice
 from lms.access import VILLAGES, may, require, scope_units
 from lms.accounts.models import LEARNER
 from lms.audit.operations import record
+from lms.core.streaming import StreamedWork, stream_page
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.forms import show_error
@@ -39,8 +40,9 @@ from lms.team.forms import (
     SelfCorrectForm,
     UploadForm,
 )
+from lms.team.models import LearnerImport
 from lms.units import queries as units
-from lms.units.models import COMMUNE
+from lms.units.models import COMMUNE, Unit
 from lms.validation import display_phone
 
 bp = Blueprint("team", __name__, template_folder="templates", static_folder="static",
@@ -152,8 +154,8 @@ def export_learners(fmt: str):
     else:
         body = exports.to_xlsx(header, data, _("Learners"))
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"',
-                                                      "Cache-Control": "no-store"})
+    return Response(body, content_type=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"',
+                                                          "Cache-Control": "no-store"})
 
 
 # --- Registration ----------------------------------------------------------------------
@@ -389,19 +391,28 @@ def import_upload():
             upload.close()
         villages, required = _my_villages(commune)
         started = time.perf_counter()
+        filename = upload.filename or ""
         try:
-            table = importer.read_table(upload.filename or "", data)
-            validated = importer.validate_rows(
-                table, commune=commune, villages=units.villages_of(commune.id),
-                allowed_village_ids={v.id for v in villages} if required else None, this_year=date.today().year)
-            staged = importer.stage_import(current_user, commune, upload.filename or "", validated,
-                                           seconds=time.perf_counter() - started)
+            table = importer.read_table(filename, data)
+            importer.check_header(table)
+            allowed = {v.id for v in villages} if required else None
+
+            def check():
+                here = db.session.get(Unit, commune.id)
+                return importer.validate_rows_steps(table, commune=here, villages=units.villages_of(here.id),
+                                                    allowed_village_ids=allowed, this_year=date.today().year)
+
+            def finish(validated) -> str:
+                return _stage(db.session.get(Unit, commune.id), filename, validated, started)
+
+            if len(table) > importer.STREAM_FROM_ROWS:
+                return _stream_import_work(check, _("Checking the file"), finish)
+            staged_url = finish(importer.run_steps(check()))
         except DomainError as error:
             db.session.rollback()
             show_error(form, error)
         else:
-            db.session.commit()
-            return redirect(url_for("team.import_preview", import_id=staged.id))
+            return redirect(staged_url)
     if request.method == "POST":
         status = 422
     return render_template("team/import.html", form=form, commune=commune, max_rows=importer.MAX_ROWS), status
@@ -413,7 +424,7 @@ def import_template(fmt: str):
     _team_commune()
     header = importer.template_headers(locale_code())
     if fmt == "csv":
-        return Response(exports.to_csv(header, []), mimetype="text/csv; charset=utf-8",
+        return Response(exports.to_csv(header, []), content_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="learners-template.csv"'})
     if fmt == "xlsx":
         return Response(exports.to_xlsx(header, [], _("Learners")),
@@ -459,16 +470,49 @@ def import_confirm(import_id: int):
         flash(_("Tick the box to confirm that everyone in the file has given consent."), "error")
         return redirect(url_for("team.import_preview", import_id=staged.id))
     started = time.perf_counter()
+    locale = locale_code()
+
+    def register():
+        return importer.commit_import_steps(db.session.get(LearnerImport, import_id), current_user, locale)
+
+    def finish(created: int) -> str:
+        done = db.session.get(LearnerImport, import_id)
+        done.payload = {**done.payload, "import_seconds": round(time.perf_counter() - started, 1)}
+        db.session.commit()
+        return url_for("team.import_preview", import_id=import_id)
+
+    if staged.valid_count >= importer.STREAM_FROM_ROWS:
+        return _stream_import_work(register, _("Registering the learners"), finish)
     try:
-        created = importer.commit_import(staged, current_user, locale_code())
+        created = importer.run_steps(register())
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
         return redirect(url_for("team.import_preview", import_id=import_id))
-    staged.payload = {**staged.payload, "import_seconds": round(time.perf_counter() - started, 1)}
-    db.session.commit()
+    next_url = finish(created)
     flash(_("{count} learners registered. Print their login cards now.").format(count=created), "success")
-    return redirect(url_for("team.import_preview", import_id=staged.id))
+    return redirect(next_url)
+
+
+def _stage(commune, filename: str, validated, started: float) -> str:
+    """Keep the checked rows for the preview; commits; returns the preview's URL."""
+    staged = importer.stage_import(current_user, commune, filename, validated, seconds=time.perf_counter() - started)
+    db.session.commit()
+    return url_for("team.import_preview", import_id=staged.id)
+
+
+def _describe_import_step(step: importer.Progress) -> str:
+    if step.stage == "check":
+        return _("Checked {done} of {total} rows ({percent} %)").format(
+            done=format_number(step.done), total=format_number(step.total), percent=step.percent)
+    return _("Registered {done} of {total} learners ({percent} %)").format(
+        done=format_number(step.done), total=format_number(step.total), percent=step.percent)
+
+
+def _stream_import_work(start, title: str, finish):
+    """A large file: answer with a page that shows each step as it is done."""
+    work = StreamedWork(start, describe=_describe_import_step, finish=finish, back_url=url_for("team.import_upload"))
+    return stream_page("core/working.html", title=title, work=work)
 
 
 @bp.post("/team/import/<int:import_id>/discard")
