@@ -7,6 +7,9 @@ routes live here under /api/v1/statistics (documented in lms/api/openapi.py).
 from __future__ import annotations
 
 import functools
+import hashlib
+import threading
+from collections import OrderedDict
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 
@@ -146,13 +149,44 @@ def show_unit(unit_id: int):
     sort, descending = _sort_args()
     board = queries.dashboard(unit, sort, descending)
     tables = exports.dashboard_tables(board, locale_code())
-    trend, per_course = _charts(board, tables)
     formatter = cell_formatter(locale_code())
-    return render_template("statistics/dashboard.html", board=board, tables=tables, trend_chart=trend,
-                           course_chart=per_course, sort=sort, descending=descending,
-                           format_cell=formatter, number_cells=cells_formatter(formatter), may_read=_reader(),
-                           unit_url=_unit_url(),
+    return render_template("statistics/dashboard.html", board=board, format_cell=formatter, may_read=_reader(),
+                           figures_html=_figures_html(board, tables, sort, descending, formatter),
                            may_set_target=may(current_user, "set_targets", unit))
+
+
+_rendered_figures: OrderedDict[bytes, Markup] = OrderedDict()
+_rendered_lock = threading.Lock()
+RENDERED_FIGURES_KEPT = 256  # about 40 KB each
+
+
+def _figures_html(board, tables, sort: str, descending: bool, formatter) -> Markup:
+    """The tables and charts of a dashboard, rendered once per distinct content.
+
+    They are a pure function of the figures, the locale, the sort order and which child
+    units the reader may open, so the key is a digest of exactly those: a changed figure
+    is a new key (never a stale page), an unchanged one skips two thirds of the page's
+    rendering. The figures themselves are read fresh on every request.
+    """
+    may_read = _reader()
+    links = tuple((row.unit.id, bool(may_read(row.unit))) for row in board.children if row.unit)
+    key = hashlib.blake2b(repr((locale_code(), board.unit.id, board.unit.name, sort, descending, links,
+                                list(tables.values()))).encode(), digest_size=16).digest()
+    with _rendered_lock:
+        html = _rendered_figures.get(key)
+        if html is not None:
+            _rendered_figures.move_to_end(key)
+            return html
+    trend, per_course = _charts(board, tables)
+    html = Markup(render_template(  # noqa: S704 - a rendered, autoescaped template
+        "statistics/_figures.html", board=board, tables=tables, trend_chart=trend, course_chart=per_course,
+        sort=sort, descending=descending, format_cell=formatter, number_cells=cells_formatter(formatter),
+        may_read=may_read, unit_url=_unit_url()))
+    with _rendered_lock:
+        _rendered_figures[key] = html
+        while len(_rendered_figures) > RENDERED_FIGURES_KEPT:
+            _rendered_figures.popitem(last=False)
+    return html
 
 
 @bp.get("/statistics/units/<int:unit_id>/<table>.<fmt>")
@@ -167,7 +201,7 @@ def export_table(unit_id: int, table: str, fmt: str):
     if fmt == "csv" and table == "all":
         abort(404)
     name = f"thong-ke-{unit.code}-{table}.{fmt}"
-    return Response(data, mimetype=FORMATS[fmt], headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(data, content_type=FORMATS[fmt], headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @bp.get("/statistics/units/<int:unit_id>/report.pdf")

@@ -209,3 +209,24 @@ def test_rollup_dashboard_equals_the_sums_of_the_fine_counters(data, course):
         assert shown(board.by_age.items()) == fine(StatCounter.age_band, condition)
         assert shown(board.by_mode.items()) == fine(StatCounter.mode, condition)
         assert shown((row.unit.id if row.unit else 0, row.figures) for row in board.children) == fine(child, condition)
+
+
+def test_rendered_tables_are_reused_only_while_the_figures_are_the_same(client, login, make, data):
+    """The tables and charts are kept rendered per distinct content: a repeat view reuses
+    them, and any changed figure renders anew, never stale."""
+    from lms.statistics import views
+
+    first = data[0]
+    province = first.province_id
+    login(make.staff("national_admin"))
+    url = f"/statistics/units/{province}"
+    before = _screen_table(_page(client, url), "units")
+    kept = len(views._rendered_figures)
+    assert _screen_table(_page(client, url), "units") == before
+    assert len(views._rendered_figures) == kept  # the same content: reused
+    registered = {row[0]: _as_int(row[1], "vi") for row in before}
+    new_learner(first, birth_year=1990)
+    db.session.flush()
+    after = {row[0]: _as_int(row[1], "vi") for row in _screen_table(_page(client, url), "units")}
+    assert after[first.name] == registered[first.name] + 1
+    assert len(views._rendered_figures) == kept + 1
