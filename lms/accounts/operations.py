@@ -153,6 +153,16 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     set_password(user, new_password)
 
 
+def end_sessions(user: User) -> None:
+    """Log the account out everywhere: a copied or kept session cookie stops working.
+
+    Sessions live in signed cookies, not on the server, so ending one means ending all
+    of them; on a shared phone or a commune hall computer that is what logging out
+    should do anyway.
+    """
+    user.session_token = secrets.token_hex(8)
+
+
 def set_password(user: User, new_password: str, *, by=None) -> None:
     """Set a password and end every other session of the account."""
     check_new_password(new_password)

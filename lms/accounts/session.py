@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import g, session
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
@@ -29,3 +30,43 @@ def configure(login_manager) -> None:
         if user is None or user.session_token != token or not user.is_active:
             return None
         return user
+
+
+IDENTITY_KEY = "who"  # [role, display name, has a learner record], set at login
+
+
+def remember_identity(user) -> None:
+    """Keep in the (signed) session what a page shell shows of the account."""
+    session[IDENTITY_KEY] = [user.role, user.display_name, user.learner is not None]
+
+
+class CookieIdentity:
+    """The account as the signed session cookie describes it, without the database.
+
+    Only for pages that show nothing beyond what that cookie already holds (its name,
+    its role) and public content: a lesson page read again. Whoever presents the cookie
+    learns nothing new from such a page, so the session token is not checked there;
+    every page with personal data and every form submission loads and checks the
+    account as usual (`load_user`).
+    """
+
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def __init__(self, user_id: str, role: str, display_name: str, is_learner: bool, locale: str | None):
+        self.user_id, self.role, self.display_name = user_id, role, display_name
+        self.is_learner, self.locale = is_learner, locale
+
+    def get_id(self) -> str:
+        return self.user_id
+
+
+def cookie_identity() -> CookieIdentity | None:
+    """The logged-in account from the session cookie alone (and current_user set to it), or None."""
+    who, user_id = session.get(IDENTITY_KEY), session.get("_user_id")
+    if not who or not user_id or len(who) != 3:
+        return None
+    identity = CookieIdentity(user_id, who[0], who[1], bool(who[2]), session.get("locale"))
+    g._login_user = identity  # Flask-Login's current_user for this request
+    return identity

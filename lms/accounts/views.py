@@ -9,6 +9,7 @@ from wtforms import SelectChoice
 
 from lms.accounts import operations
 from lms.accounts.forms import ChangePasswordForm, LoginForm, SignupForm
+from lms.accounts.session import remember_identity
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.forms import show_error
@@ -27,6 +28,7 @@ def _start_session(user, remember: bool = False) -> None:
     session.clear()
     session.update(kept)
     login_user(user, remember=remember)
+    remember_identity(user)
     if user.locale:
         session["locale"] = user.locale
 
@@ -55,6 +57,9 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        operations.end_sessions(current_user)
+        db.session.commit()
     logout_user()
     kept = {key: session[key] for key in ("locale", "large_text") if key in session}
     session.clear()

@@ -27,12 +27,14 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import OperationalError
 
 from lms.access import require
+from lms.accounts.models import LEARNER
+from lms.accounts.session import cookie_identity
 from lms.core import page_cache
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.i18n import locale_code
 from lms.learning import content_cache, operations, queries
-from lms.learning.acting import acting_learner, start_assisting, stop_assisting
+from lms.learning.acting import ASSIST_KEY, acting_learner, start_assisting, stop_assisting
 from lms.learning.models import Lesson
 
 bp = Blueprint("learning", __name__, template_folder="templates")
@@ -108,13 +110,21 @@ def lesson(slug: str, lesson_slug: str):
     if found is None:
         abort(404)
     course, lesson = found
-    learner, helper = acting_learner()
-    if learner is not None:
-        _record_first_visit(learner, helper, lesson)
+    # Read again (first visit already recorded), not assisting: the page shows only
+    # public content and what the signed cookie holds, so it needs no database at all.
+    again = lesson.id in session.get(SEEN_KEY, ()) and ASSIST_KEY not in session and not session.get("_flashes")
+    who = cookie_identity() if again else None
+    if who is not None:
+        helper, can_learn = None, who.role == LEARNER and who.is_learner
+    else:
+        learner, helper = acting_learner()
+        if learner is not None:
+            _record_first_visit(learner, helper, lesson)
+        can_learn = learner is not None
     previous, following = course.neighbours(lesson)
     locale = locale_code()
     context = dict(course=course, lesson=lesson, count=len(course.lessons), previous=previous, next=following,
-                   can_learn=learner is not None, body=lesson.body_html(locale))
+                   can_learn=can_learn, body=lesson.body_html(locale))
     if helper is not None or session.get("_flashes"):
         return render_template("learning/lesson.html", **context)  # personal parts: no cache
     role = current_user.role if current_user.is_authenticated else None

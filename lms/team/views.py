@@ -19,6 +19,7 @@ from wtforms import SelectChoice
 
 from lms.access import VILLAGES, may, require, scope_units
 from lms.accounts.models import LEARNER
+from lms.accounts.session import remember_identity
 from lms.audit.operations import record
 from lms.core.streaming import StreamedWork, stream_page
 from lms.errors import DomainError
@@ -592,6 +593,7 @@ def my_data():
             show_error(form, error)
         else:
             db.session.commit()
+            remember_identity(current_user)  # the name in the menu of cached pages
             flash(_("Your data has been corrected."), "success")
             return redirect(url_for("team.my_data"))
     if request.method == "POST":

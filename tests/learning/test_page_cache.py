@@ -59,3 +59,67 @@ def test_content_cache_follows_a_sync(app, tmp_path):
     sync_courses(app.config["COURSES_DIR"])
     assert content_cache._state["loaded_at"] == 0.0  # invalidated: next read reloads
     assert content_cache.courses().keys() == before.keys()
+
+
+class _Statements:
+    """Counts the SQL statements the engine runs (a real listener on the real engine)."""
+
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, *args):
+        self.count += 1
+
+    def __enter__(self):
+        from sqlalchemy import event
+
+        event.listen(db.engine, "before_cursor_execute", self)
+        return self
+
+    def __exit__(self, *exc):
+        from sqlalchemy import event
+
+        event.remove(db.engine, "before_cursor_execute", self)
+
+
+def test_a_lesson_read_again_needs_no_database(client, make, login):
+    user = make.learner(full_name="Nguyễn Thị Hoà", login="hoa.nam")
+    login(user)
+    client.get(LESSON)  # first visit: recorded
+    with _Statements() as statements:
+        page = client.get(LESSON).get_data(as_text=True)
+    assert statements.count == 0
+    assert "Nguyễn Thị Hoà" in page and "/complete" in page  # the learner's menu and button
+    with _Statements() as statements:  # another lesson's first visit does use the database
+        assert client.get("/courses/scam-safety/lessons/otp-and-bank-messages").status_code == 200
+    assert statements.count > 0
+
+
+def test_a_lesson_read_again_follows_a_name_correction(client, make, login):
+    user = make.learner(full_name="Nguyen Thi Hoa", login="hoa.sau")
+    login(user)
+    client.get(LESSON)
+    post_form(client, "/my-data", {"full_name": "Nguyễn Thị Hoà", "birth_year": "1960", "village": ""})
+    page = client.get(LESSON).get_data(as_text=True)
+    assert "Nguyễn Thị Hoà" in page and "Nguyen Thi Hoa" not in page
+
+
+def test_a_replayed_cookie_after_logout_records_nothing(app, make):
+    """The cached lesson shows only what the cookie holds; anything that writes or shows
+    personal data checks the account, so an old cookie achieves nothing there."""
+    user = make.learner(full_name="Nguyễn Thị Hoà", login="hoa.bay")
+    client = app.test_client()
+    post_form(client, "/login", {"login": user.login_name, "password": Factory.password})
+    page = client.get(LESSON).get_data(as_text=True)
+    token = TOKEN.search(page).group(1)
+    old_cookie = client.get_cookie("session").value
+    post_form(client, "/logout", {}, page=LESSON)
+    db.session.expire_all()
+    other = app.test_client()
+    other.set_cookie("session", old_cookie)
+    assert other.get(LESSON).status_code == 200
+    assert other.get("/my-data").status_code == 302  # personal data: the account is checked
+    other.post(LESSON + "/complete", data={"csrf_token": token})
+    done = db.session.scalar(select(func.count()).select_from(LessonProgress).where(
+        LessonProgress.learner_id == user.learner.id, LessonProgress.completed_dt.is_not(None)))
+    assert done == 0
