@@ -130,6 +130,22 @@ def import_and_print_cards(page, ids, check):
     assert page.locator(".login-card").count() == 1
 
 
+def import_a_large_file(page, ids, check):
+    """A file large enough for the streamed progress page: the browser shows it while
+    the rows are checked, then follows it on to the preview by itself."""
+    import re
+
+    from bench.bench_import import make_csv
+    from lms.team.importer import STREAM_FROM_ROWS
+
+    data = make_csv(STREAM_FROM_ROWS + 100)
+    page.set_input_files("#file", files=[{"name": "lon.csv", "mimeType": "text/csv", "buffer": data}])
+    page.click("main form[enctype] button")
+    page.wait_for_url(re.compile(r".*/team/import/\d+$"), timeout=60_000)
+    assert page.locator("form[action$='/confirm']").count() == 1
+    check("team-import-large-preview")
+
+
 def answer_quiz_wrongly(page, ids, check):
     check("quiz")
     for key, right in ids["answers"].items():
@@ -186,6 +202,7 @@ PAGES = [
     Visit("team-learner-edit", "/team/learners/{learner_id}/edit", login="demo-team"),
     Visit("team-learner-move", "/team/learners/{learner_id}/move", login="demo-team"),
     Visit("team-cards", "/team/import", login="demo-team", then=import_and_print_cards),
+    Visit("team-import-large", "/team/import", login="demo-team", then=import_a_large_file),
     Visit("team-certificates", "/certificates/issued", login="demo-team"),
     Visit("team-villages", "/villages", login="demo-team"),
     Visit("team-statistics", "/statistics/units/{commune_id}", login="demo-team"),
