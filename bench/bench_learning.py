@@ -20,37 +20,27 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
+import subprocess  # nosec B404: runs wrk on our own server
 import sys
 import tempfile
-import time
-import urllib.error
 import urllib.parse
 import urllib.request
 from http.cookiejar import CookieJar
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.harness import PASSWORD, PYTHON, Postgres, Server, bench_env, load_reference_data, run  # noqa: E402
+
 CONNECTIONS = 32
 LEARNERS = 64
-PASSWORD = "bench password 42"
-
-
-def run(cmd: list[str], env: dict) -> str:
-    return subprocess.run(cmd, cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout
 
 
 def prepare_database(env: dict) -> dict:
     """Schema, units, courses, learners with tokens; returns what the load needs."""
-    flask = [PYTHON, "-m", "flask"]
-    for command in (["db", "upgrade"], ["units", "load"], ["courses", "load"]):
-        run(flask + command, env)
+    load_reference_data(env)
     script = f"""
 import json
 from lms import create_app
@@ -75,39 +65,13 @@ with app.app_context():
     return json.loads(run([PYTHON, "-c", script], env).strip().splitlines()[-1])
 
 
-class Server:
-    """gunicorn on a loopback port, stopped on exit."""
-
-    def __init__(self, app: str, port: int, env: dict):
-        self.url = f"http://127.0.0.1:{port}"
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                raise RuntimeError(f"port {port} is already in use (a server left from another run?)")
-        self.process = subprocess.Popen(
-            [PYTHON, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", app],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                urllib.request.urlopen(self.url + "/", timeout=5)  # noqa: S310 - loopback only
-                return
-            except OSError:  # not listening yet, or still booting
-                time.sleep(0.3)
-        self.stop()
-        raise RuntimeError(f"{app} did not start")
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(timeout=30)
-
-
 def wrk(url: str, seconds: int, headers: dict | None = None, script: str | None = None) -> dict:
     cmd = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency"]
     for name, value in (headers or {}).items():
         cmd += ["-H", f"{name}: {value}"]
     if script:
         cmd += ["-s", script]
-    done = subprocess.run(cmd + [url], check=True, capture_output=True, text=True)
+    done = subprocess.run(cmd + [url], check=True, capture_output=True, text=True)  # nosec B603: fixed wrk arguments, no shell
     out = done.stdout
     if done.stderr:
         print(done.stderr.strip(), file=sys.stderr)
@@ -171,9 +135,7 @@ end
 
 def measure(seconds: int, database_url: str, label: str) -> list[dict]:
     tmp = Path(tempfile.mkdtemp(prefix="lms-bench-"))
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "FLASK_APP": "wsgi.py", "LMS_INSTANCE_DIR": str(tmp),
-           "DATABASE_URL": database_url or f"sqlite:///{tmp / 'bench.sqlite3'}",
-           "SESSION_COOKIE_SECURE": "0", "PASSWORD_HASH_METHOD": "scrypt:4096:8:1"}
+    env = bench_env(tmp, database_url)
     data = prepare_database(env)
     first_slug = data["lessons"][0][1]
     lesson_path = f"/courses/{data['course']}/lessons/{first_slug}"
@@ -225,13 +187,11 @@ def main() -> int:
         return 2
     rows = measure(args.seconds, "", "SQLite")
     if args.postgres:
-        pgdata = tempfile.mkdtemp(prefix="lms-bench-pg-")
-        url = subprocess.run([str(ROOT / "tools/postgres.sh"), "start", pgdata, "lms_bench", "55433"],
-                             check=True, capture_output=True, text=True).stdout.strip()
+        server = Postgres(Path(tempfile.mkdtemp(prefix="lms-bench-pg-")), "lms_bench", 55433)
         try:
-            rows += measure(args.seconds, url, "PostgreSQL")
+            rows += measure(args.seconds, server.url, "PostgreSQL")
         finally:
-            subprocess.run([str(ROOT / "tools/postgres.sh"), "stop", pgdata], check=False)
+            server.stop()
     print(f"{'database':11} {'figure':27} {'target':>7} {'req/s':>8} {'bare req/s':>10} {'ratio':>6} "
           f"{'p99 ms':>7} {'non-2xx':>7} {'sock err':>8}")
     for row in rows:
@@ -243,6 +203,13 @@ def main() -> int:
             acknowledged = row["requests"] - row["errors"]
             print(f"{row['database']}: {acknowledged} batches acknowledged, {row['events_stored']} events stored "
                   f"(at least {5 * acknowledged} expected; batches still in flight when wrk stopped add more)")
+    from bench.report import record
+
+    for row in rows:
+        record(f"{row['figure']} ({row['database']})", f"≥ {row['target']:.0%} of bare route", round(row["rate"]),
+               "req/s", reference=round(row["reference"]), ratio=round(row["ratio"], 3),
+               met=row["ratio"] >= row["target"] and row["errors"] == 0 and row["socket_errors"] == 0,
+               note=f"reference: bare Flask route, same gunicorn; {row['errors']} non-2xx")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2))
     return 0

@@ -63,10 +63,21 @@ class CookieIdentity:
 
 
 def cookie_identity() -> CookieIdentity | None:
-    """The logged-in account from the session cookie alone (and current_user set to it), or None."""
+    """The logged-in account as the session cookie describes it, or None.
+
+    While it is in use (`use_identity`) it is `current_user`; it has only the
+    attributes above, so it must not reach code that checks scope or reads the learner
+    (`forget_identity` before such code: the account is then loaded as usual).
+    """
     who, user_id = session.get(IDENTITY_KEY), session.get("_user_id")
     if not who or not user_id or len(who) != 3:
         return None
-    identity = CookieIdentity(user_id, who[0], who[1], bool(who[2]), session.get("locale"))
+    return CookieIdentity(user_id, who[0], who[1], bool(who[2]), session.get("locale"))
+
+
+def use_identity(identity: CookieIdentity) -> None:
     g._login_user = identity  # Flask-Login's current_user for this request
-    return identity
+
+
+def forget_identity() -> None:
+    g.pop("_login_user", None)

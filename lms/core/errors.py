@@ -1,10 +1,18 @@
-"""Error pages in the user's language, and JSON errors for the API."""
+"""Error pages in the user's language, and JSON errors for the API.
+
+When the database cannot be reached (a PostgreSQL restart, a dropped connection, a
+full connection pool, SQLite locked for too long) the answer is 503 with Retry-After,
+not a 500: the request's transaction is rolled back, and the same request sent again in
+a moment works (API writes carry client ids, so a retry never counts twice).
+"""
 
 from __future__ import annotations
 
-from flask import jsonify, render_template, request
+from flask import current_app, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
 from lms.errors import DomainError
@@ -20,7 +28,18 @@ def _messages():
         413: _("The file is too large."),
         429: _("Too many requests. Please wait a moment and try again."),
         500: _("Something went wrong on our side. Your data is safe; please try again."),
+        503: _("The service is busy. Please try again in a moment."),
     }
+
+
+RETRY_AFTER_SECONDS = 5
+
+
+def is_database_unavailable(error: BaseException | None) -> bool:
+    """True for errors that mean "the database is not reachable right now", not a bug."""
+    if isinstance(error, OperationalError | PoolTimeoutError):
+        return True
+    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
 
 
 def wants_json() -> bool:
@@ -32,6 +51,30 @@ def render_error(status: int, message: str | None = None, code: str | None = Non
     if wants_json():
         return jsonify(error={"code": code or f"http-{status}", "message": message}), status
     return render_template("core/error.html", status=status, message=message), status
+
+
+def _rollback() -> None:
+    try:
+        db.session.rollback()
+    except Exception as error:  # noqa: BLE001 - the connection is gone; the teardown drops the session
+        current_app.logger.warning("rollback failed: %s", error)
+
+
+def unavailable_response():
+    """503 with Retry-After; the page does not load the account (that needs the database)."""
+    _rollback()
+    if "_login_user" not in g:
+        from lms.extensions import login_manager
+
+        g._login_user = login_manager.anonymous_user()
+    try:
+        response = render_error(503, code="service-unavailable")
+    except Exception:  # noqa: BLE001 - never a traceback page for a passing outage
+        response = ("Service unavailable, please try again in a moment.", 503, {"Content-Type": "text/plain"})
+    response = current_app.make_response(response)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def init_app(app) -> None:
@@ -47,10 +90,37 @@ def init_app(app) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        # An exception raised after the view (a commit in after_request) reaches here
+        # wrapped in a 500 InternalServerError.
+        if is_database_unavailable(getattr(error, "original_exception", None)):
+            app.logger.warning("database unavailable: %s", error.original_exception)
+            return unavailable_response()
         return render_error(error.code or 500)
+
+    @app.errorhandler(DBAPIError)
+    @app.errorhandler(PoolTimeoutError)
+    def database_error(error: Exception):
+        if is_database_unavailable(error):
+            app.logger.warning("database unavailable: %s", error)
+            return unavailable_response()
+        return unexpected_error(error)
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
         app.logger.exception("unhandled error")
-        db.session.rollback()
+        _rollback()
         return render_error(500)
+
+    @app.teardown_appcontext
+    def close_session(_error=None) -> None:
+        # Registered after Flask-SQLAlchemy's, so it runs first. If the database went away
+        # after the answer was made (a restart between the commit and the end of the
+        # request), the closing ROLLBACK fails: log it, drop the session, and let the
+        # answer go out instead of the server replacing it by a 500.
+        try:
+            db.session.remove()
+        except DBAPIError as error:
+            if not is_database_unavailable(error):
+                raise
+            app.logger.warning("database unavailable while closing the session: %s", error)
+            db.session.registry.clear()

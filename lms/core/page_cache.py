@@ -48,6 +48,16 @@ def render_cached(key: tuple, template: str, dynamic: dict[str, str], **context)
             _pages[key] = page
             while len(_pages) > MAX_ENTRIES:
                 _pages.popitem(last=False)
+    return _fill(page, dynamic)
+
+
+def cached(key: tuple, dynamic: dict[str, str]) -> str | None:
+    """The page kept under `key` with `dynamic` filled in, or None if none is kept."""
+    page = _pages.get(key)
+    return None if page is None else _fill(page, dynamic)
+
+
+def _fill(page: str, dynamic: dict[str, str]) -> str:
     for name, value in dynamic.items():
         page = page.replace(_marker(name), str(escape(value)))
     return page

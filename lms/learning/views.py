@@ -27,8 +27,7 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import OperationalError
 
 from lms.access import require
-from lms.accounts.models import LEARNER
-from lms.accounts.session import cookie_identity
+from lms.accounts.session import cookie_identity, forget_identity, use_identity
 from lms.core import page_cache
 from lms.errors import DomainError
 from lms.extensions import db
@@ -110,29 +109,53 @@ def lesson(slug: str, lesson_slug: str):
     if found is None:
         abort(404)
     course, lesson = found
-    # Read again (first visit already recorded), not assisting: the page shows only
-    # public content and what the signed cookie holds, so it needs no database at all.
-    again = lesson.id in session.get(SEEN_KEY, ()) and ASSIST_KEY not in session and not session.get("_flashes")
-    who = cookie_identity() if again else None
-    if who is not None:
-        helper, can_learn = None, who.role == LEARNER and who.is_learner
-    else:
-        learner, helper = acting_learner()
-        if learner is not None:
-            _record_first_visit(learner, helper, lesson)
-        can_learn = learner is not None
+    if lesson.id in session.get(SEEN_KEY, ()) and ASSIST_KEY not in session and not session.get("_flashes"):
+        page = _lesson_read_again(lesson)
+        if page is not None:
+            return page
+    learner, helper = acting_learner()
+    if learner is not None:
+        _record_first_visit(learner, helper, lesson)
     previous, following = course.neighbours(lesson)
     locale = locale_code()
     context = dict(course=course, lesson=lesson, count=len(course.lessons), previous=previous, next=following,
-                   can_learn=can_learn, body=lesson.body_html(locale))
+                   can_learn=learner is not None, body=lesson.body_html(locale))
     if helper is not None or session.get("_flashes"):
         return render_template("learning/lesson.html", **context)  # personal parts: no cache
     role = current_user.role if current_user.is_authenticated else None
-    key = ("lesson", lesson.id, lesson.content_hash, locale, role, bool(session.get("large_text")))
+    return page_cache.render_cached(_lesson_key(lesson, locale, role), "learning/lesson.html",
+                                    _lesson_dynamic(current_user), **context)
+
+
+def _lesson_key(lesson, locale: str, role: str | None) -> tuple:
+    return ("lesson", lesson.id, lesson.content_hash, locale, role, bool(session.get("large_text")))
+
+
+def _lesson_dynamic(user) -> dict[str, str]:
     dynamic = {"csrf_token()": generate_csrf(), "next_path": request.full_path}
-    if current_user.is_authenticated:
-        dynamic["user_name"] = current_user.display_name
-    return page_cache.render_cached(key, "learning/lesson.html", dynamic, **context)
+    if user.is_authenticated:
+        dynamic["user_name"] = user.display_name
+    return dynamic
+
+
+def _lesson_read_again(lesson) -> str | None:
+    """A lesson whose first visit is recorded, when its page shell is kept: no database.
+
+    The page shows only public content and what the signed session cookie holds (the
+    name and role in the menu), so the account is taken from the cookie
+    (`cookie_identity`) instead of being loaded; None (and the usual path) otherwise.
+    """
+    anonymous = "_user_id" not in session
+    who = None if anonymous else cookie_identity()
+    if who is None and not anonymous:
+        return None
+    if who is not None:
+        use_identity(who)
+    page = page_cache.cached(_lesson_key(lesson, locale_code(), who.role if who else None),
+                             _lesson_dynamic(current_user))
+    if page is None and who is not None:
+        forget_identity()
+    return page
 
 
 def _record_first_visit(learner, helper, lesson) -> None:

@@ -123,3 +123,21 @@ def test_a_replayed_cookie_after_logout_records_nothing(app, make):
     done = db.session.scalar(select(func.count()).select_from(LessonProgress).where(
         LessonProgress.learner_id == user.learner.id, LessonProgress.completed_dt.is_not(None)))
     assert done == 0
+
+
+def test_a_lesson_read_again_without_a_kept_page_loads_the_account(client, make, login):
+    """When the page shell is not kept (another worker, a restart), the page is rendered
+    with the real account: the menu of a team member needs their scope."""
+    from lms.core import page_cache
+
+    lesson_id = content_cache.lesson("scam-safety", LESSON.rsplit("/", 1)[1])[1].id
+    for user in (make.learner(login="hoa.tam"), make.staff("team_member")):
+        login(user)
+        client.get(LESSON)
+        with client.session_transaction() as session:
+            session["lessons_seen"] = [lesson_id]  # "read again", for staff too
+        page_cache.clear()
+        response = client.get(LESSON)
+        assert response.status_code == 200
+        assert user.display_name in response.get_data(as_text=True)
+        post_form(client, "/logout", {}, page=LESSON)
