@@ -631,6 +631,32 @@ def print_table(result: dict, say=print) -> None:
     say("PASSED" if result["passed"] else "FAILED: " + "; ".join(result["failures"]))
 
 
+def record_figures(result: dict) -> None:
+    """The figures of this run for the `make bench` table."""
+    from bench.report import record
+
+    steady = next(p for p in result["phases"] if p["phase"] == "steady")
+    clients = result["setup"]["clients"]
+    acknowledged = sum(w["acknowledged"] for w in result["writes"].values())
+    missing = sum(w["missing"] for w in result["writes"].values())
+    record(f"mixed load, {clients} clients: acknowledged writes missing", "0", missing, "writes",
+           reference=acknowledged, met=missing == 0, note="reference: writes acknowledged")
+    record(f"mixed load, {clients} clients: 5xx in the steady phase", "0", steady["http_5xx"], "answers",
+           reference=steady["requests"], met=steady["http_5xx"] == 0, note="reference: requests")
+    record(f"mixed load, {clients} clients: steady throughput (p95 {steady['p95_ms']:,.0f} ms)", "", steady["rate"],
+           "req/s")
+    record("mixed load: counters differing from a recount", "0", result["counter_differences"], "counters",
+           met=result["counter_differences"] == 0)
+    for phase in result["phases"]:
+        if "recovery_s" in phase:
+            recovered = phase["recovery_s"]
+            record(f"mixed load: back after {phase['phase']}", "within seconds",
+                   recovered if recovered is not None else -1, "s", met=recovered is not None and recovered < 10,
+                   note=f"{phase['http_503']} answers 503 while it lasted")
+    record("mixed load: clients that gave up after retrying", "0", result["gave_up"], "clients",
+           met=result["gave_up"] == 0)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in ("_prepare", "_verify"):  # the in-app half, in its own process
@@ -652,6 +678,7 @@ def main(argv: list[str] | None = None) -> int:
     result = measure(seconds=30 if args.quick else args.seconds, clients=args.clients, learners=args.learners,
                      workers=args.workers, pg_port=args.pg_port, web_port=args.port, keep=args.keep)
     print_table(result)
+    record_figures(result)
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2, ensure_ascii=False))
     return 0 if result["passed"] else 1
