@@ -50,7 +50,9 @@ lint: install-dev
 	$(BIN)/ruff check lms certificates courses tests bench
 
 bench: install-dev translations-compile
-	$(BIN)/python -m bench
+	@command -v wrk >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || \
+	  (DEBIAN_FRONTEND=noninteractive apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache translations/*/LC_MESSAGES/*.mo
