@@ -98,27 +98,36 @@ def unit_rows(unit: Unit | None, *conditions) -> list:
     return db.session.execute(query).all()
 
 
-def child_units(unit: Unit | None):
-    """Ids of the units directly below `unit` (None: the nation), current or not, as a subquery."""
+def child_unit_ids(unit: Unit | None) -> list[int]:
+    """Ids of the units directly below `unit` (None: the nation), current or not.
+
+    Read first and passed to the rollup query as a list: with a subquery instead,
+    PostgreSQL estimated thousands of matches and scanned the whole rollup (55 ms for a
+    province at 1,000,000 learners) where an index lookup per child takes under 1 ms.
+    """
     if unit is None or unit.level == NATION:
-        return select(Unit.id).where(Unit.level == PROVINCE)
-    return select(Unit.id).where(Unit.level == CHILD_LEVEL[unit.level], Unit.parent_id == unit.id)
+        query = select(Unit.id).where(Unit.level == PROVINCE)
+    else:
+        query = select(Unit.id).where(Unit.level == CHILD_LEVEL[unit.level], Unit.parent_id == unit.id)
+    return list(db.session.scalars(query))
 
 
 def child_totals(unit: Unit | None, *conditions) -> list:
     """(child unit id, metric, value): the totals of every child of `unit` that has figures."""
     query = (select(StatRollup.unit_id, StatRollup.metric, func.sum(StatRollup.value))
-             .where(StatRollup.unit_id.in_(child_units(unit)), StatRollup.course_id == 0, StatRollup.period == ALL,
-                    StatRollup.dimension == ALL, *conditions)
+             .where(StatRollup.unit_id.in_(child_unit_ids(unit)), StatRollup.course_id == 0,
+                    StatRollup.period == ALL, StatRollup.dimension == ALL, *conditions)
              .group_by(StatRollup.unit_id, StatRollup.metric))
     return db.session.execute(query).all()
 
 
-def child_figures(unit: Unit) -> dict[int, Figures]:
-    """{child unit id: Figures}, one row per child (metrics pivoted in SQL)."""
+def child_figures(unit_ids: list[int]) -> dict[int, Figures]:
+    """{unit id: Figures} of these units (those with figures), metrics pivoted in SQL."""
+    if not unit_ids:
+        return {}
     sums = [func.sum(case((StatRollup.metric == metric, StatRollup.value), else_=0)) for metric in METRICS]
     query = (select(StatRollup.unit_id, *sums)
-             .where(StatRollup.unit_id.in_(child_units(unit)), StatRollup.course_id == 0, StatRollup.period == ALL,
+             .where(StatRollup.unit_id.in_(unit_ids), StatRollup.course_id == 0, StatRollup.period == ALL,
                     StatRollup.dimension == ALL)
              .group_by(StatRollup.unit_id))
     return {unit_id: Figures(dict(zip(METRICS, map(int, values), strict=True)))
@@ -149,11 +158,11 @@ def _children(unit: Unit, own: list, sort: str, descending: bool) -> list[ChildR
     level = CHILD_LEVEL.get(unit.level)
     if level is None:
         return []
-    figures = child_figures(unit)
     parent = Unit.parent_id == unit.id if unit.level != NATION else true()
-    units = {u.id: u for u in db.session.scalars(select(Unit).where(Unit.level == level, parent,
-                                                                     Unit.valid_to.is_(None) | Unit.id.in_(figures)))}
-    rows = [ChildRow(u, figures.get(u.id, Figures())) for u in units.values()]
+    candidates = db.session.scalars(select(Unit).where(Unit.level == level, parent)).all()
+    figures = child_figures([u.id for u in candidates])
+    # Retired units (merged communes) stay listed while they still have figures.
+    rows = [ChildRow(u, figures.get(u.id, Figures())) for u in candidates if u.valid_to is None or u.id in figures]
     no_village = [(0, metric, value) for course_id, period, dimension, metric, value in own
                   if dimension == NO_VILLAGE and course_id == 0 and period == ALL]
     if unit.level == COMMUNE and no_village:
