@@ -81,10 +81,10 @@ class Config:
 
 class TestConfig(Config):
     TESTING = True
-    SECRET_KEY = "test-secret-key"  # noqa: S105 - tests only
+    SECRET_KEY = "test-secret-key"  # noqa: S105  # nosec B105: tests only
     IDENTITY_HASH_KEY = "test-identity-key"
     CERTIFICATE_KEY = "test-certificate-key"
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
-    PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # noqa: S105 - a method name, not a password
+    PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # noqa: S105  # nosec B105: a method name, not a password
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or None

@@ -6,6 +6,7 @@ and the site loads nothing from outside the server, so the policy is simply 'sel
 
 from __future__ import annotations
 
+from flask import request
 from flask_login import current_user
 
 CONTENT_SECURITY_POLICY = "; ".join([
@@ -38,5 +39,9 @@ def init_app(app) -> None:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         if response.mimetype == "text/html" and current_user and current_user.is_authenticated:
             # Pages with personal data must not stay in a shared phone's cache.
+            response.headers.setdefault("Cache-Control", "no-store")
+        elif request.path.startswith("/api/"):
+            # Every API answer, including those outside the api blueprint (statistics,
+            # certificates), like the blueprint's own: tokens and scoped data.
             response.headers.setdefault("Cache-Control", "no-store")
         return response

@@ -67,7 +67,10 @@ def find_by_login(login: str) -> User | None:
 def authenticate(login: str, password: str, address: str | None) -> User:
     """The account for these credentials, or AccountError (throttled or invalid)."""
     global _DUMMY_HASH
-    key = clean_text(login).lower() or "-"
+    # Counted against the account however it was typed ("0912 345 678", "+84912345678"…),
+    # so writing the number another way does not buy more guesses.
+    phone, username = parse_login(login)
+    key = phone or username or clean_text(login).lower() or "-"
     if throttle.is_throttled(key, address):
         raise AccountError("login-throttled", _l(
             "Too many failed attempts. Wait 15 minutes and try again, or ask your "

@@ -38,7 +38,8 @@ BIRTH_PROVINCE_CODES: dict[str, str] = {
     "086": "Vĩnh Long", "087": "Đồng Tháp", "089": "An Giang", "091": "Kiên Giang", "092": "Cần Thơ",
     "093": "Hậu Giang", "094": "Sóc Trăng", "095": "Bạc Liêu", "096": "Cà Mau",
 }
-assert len(BIRTH_PROVINCE_CODES) == 63  # noqa: S101 - the data itself is checked on import
+if len(BIRTH_PROVINCE_CODES) != 63:  # the data itself is checked on import, also under `python -O`
+    raise RuntimeError("BIRTH_PROVINCE_CODES must list the 63 provinces of before the 2025 merger")
 
 # Digit 4: (first year of the century, sex).
 CENTURY_SEX = {"0": (1900, MALE), "1": (1900, FEMALE), "2": (2000, MALE), "3": (2000, FEMALE),

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 
 from lms.statistics.models import METRICS
 from lms.statistics.queries import Dashboard, Figures
+from lms.team.exports import neutralise  # unit names are typed by staff: no spreadsheet formulas
 
 RATE = "rate"
 
@@ -70,14 +71,14 @@ def dashboard_tables(board: Dashboard, locale: str) -> dict[str, Table]:
 def _plain(value, kind: str):
     if kind == RATE:
         return None if value is None else round(value * 100, 1)
-    return value
+    return neutralise(value) if kind == "text" else value
 
 
 def to_csv(table: Table) -> bytes:
     """UTF-8 with a byte-order mark, so Excel shows Vietnamese letters correctly."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([h + (" (%)" if k == RATE else "") for h, k in zip(table.headers, table.kinds, strict=True)])
+    writer.writerow([neutralise(h + (" (%)" if k == RATE else "")) for h, k in zip(table.headers, table.kinds, strict=True)])
     for row in table.rows:
         writer.writerow(["" if v is None else _plain(v, k) for v, k in zip(row, table.kinds, strict=True)])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
@@ -91,13 +92,13 @@ def to_xlsx(tables: list[Table]) -> bytes:
     book.remove(book.active)
     for table in tables:
         sheet = book.create_sheet(table.name)
-        sheet.append([table.title])
+        sheet.append([neutralise(table.title)])
         sheet["A1"].font = Font(bold=True)
-        sheet.append(table.headers)
+        sheet.append([neutralise(h) for h in table.headers])
         for cell in sheet[2]:
             cell.font = Font(bold=True)
         for row in table.rows:
-            sheet.append(row)
+            sheet.append([neutralise(v) if k == "text" else v for v, k in zip(row, table.kinds, strict=True)])
             for cell, kind in zip(sheet[sheet.max_row], table.kinds, strict=True):
                 cell.number_format = "0.0%" if kind == RATE else ("#,##0" if kind == "count" else "@")
         sheet.column_dimensions["A"].width = 36

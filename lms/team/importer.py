@@ -477,7 +477,7 @@ def _insert_learners(rows: list[dict], usernames: list[str], *, commune, member,
     """Accounts, learners, consents and audit events of some rows, with executemany."""
     user_ids = list(db.session.scalars(insert(User).returning(User.id, sort_by_parameter_order=True), [
         {"role": LEARNER, "username": username, "phone": row["phone"], "display_name": row["full_name"],
-         "locale": locale, "password_hash": "", "must_change_password": True, "is_active_account": True,
+         "locale": locale, "password_hash": "", "must_change_password": True, "is_active_account": True,  # nosec B105: no password until a login card is printed
          "session_token": secrets.token_hex(8), "created_dt": now}
         for row, username in zip(rows, usernames, strict=True)]))
     learner_ids = list(db.session.scalars(insert(Learner).returning(Learner.id, sort_by_parameter_order=True), [
