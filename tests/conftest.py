@@ -95,9 +95,17 @@ def db_session(app):
         finally:
             db.session.remove()
             db.session = original
+            _forget_rolled_back_content()
             if transaction.is_active:
                 transaction.rollback()
             connection.close()
+
+
+def _forget_rolled_back_content() -> None:
+    """Courses a test created are rolled back: the in-memory content cache must not keep them."""
+    from lms.learning import content_cache
+
+    content_cache.invalidate()
 
 
 class IsolatedClient(FlaskClient):

@@ -40,6 +40,9 @@ def build_course(session, *, lessons: int = 2, questions: int = 2):
             choices=[{"vi": "Sai", "en": "Wrong", "correct": False}, {"vi": "Đúng", "en": "Right", "correct": True}],
             explanation_vi="Giải thích", explanation_en="Because", is_active=True))
     session.flush()
+    from lms.learning import content_cache
+
+    content_cache.invalidate()  # as a sync would: lesson pages see the new course
     return course
 
 
