@@ -102,10 +102,12 @@ def db_session(app):
 
 
 def _forget_rolled_back_content() -> None:
-    """Courses a test created are rolled back: the in-memory content cache must not keep them."""
+    """Courses and units a test created are rolled back: the in-memory caches must not keep them."""
     from lms.learning import content_cache
+    from lms.statistics.queries import forget_child_units
 
     content_cache.invalidate()
+    forget_child_units()
 
 
 class IsolatedClient(FlaskClient):
