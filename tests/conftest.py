@@ -8,6 +8,7 @@ cannot see each other's rows.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import os
 import re
@@ -99,6 +100,20 @@ def db_session(app):
             if transaction.is_active:
                 transaction.rollback()
             connection.close()
+
+
+@contextlib.contextmanager
+def rolled_back():
+    """Undo whatever the requests inside committed (they commit into this savepoint),
+    for tests that send many requests and compare the database before and after."""
+    db.session.commit()
+    nested = db.session.begin_nested()
+    try:
+        yield
+    finally:
+        if nested.is_active:
+            nested.rollback()
+        db.session.expire_all()
 
 
 def _forget_rolled_back_content() -> None:

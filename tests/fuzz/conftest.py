@@ -11,7 +11,6 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from urllib.parse import quote_from_bytes
@@ -22,7 +21,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from lms.extensions import db
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, rolled_back  # noqa: F401 - used by the fuzz tests
 
 # Bounded so the whole folder runs in well under a minute; no shrinking (each example
 # makes several requests, and shrinking one failure took minutes): a failure reports
@@ -133,17 +132,6 @@ def changed_tables(before: dict, after: dict) -> list[str]:
     return [name for name in before if before[name] != after.get(name)]
 
 
-@contextmanager
-def rolled_back():
-    """Undo whatever the requests inside committed (they commit into this savepoint)."""
-    db.session.commit()
-    nested = db.session.begin_nested()
-    try:
-        yield
-    finally:
-        if nested.is_active:
-            nested.rollback()
-        db.session.expire_all()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ tests/security/test_route_matrix.py::test_every_route_has_a_decision.
 from __future__ import annotations
 
 import io
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
@@ -16,6 +15,7 @@ from flask import url_for
 
 from lms import create_app
 from lms.config import TestConfig
+from tests.conftest import rolled_back  # noqa: F401 - used by the security tests
 from tests.security.conftest import LEARNER_SCOPE, PASSWORD, PERSONAS, UNIT_SCOPE, page_token
 
 STAFF = frozenset({"team_member", "village_member", "commune_official", "province_official", "national_admin"})
@@ -253,18 +253,5 @@ def targets(expect: Expect, persona: str):
     return [(t, False) for t in targets if t not in covered] + [(t, True) for t in targets if t in covered]
 
 
-@contextmanager
-def rolled_back():
-    """Undo everything the requests inside did (they commit into this savepoint)."""
-    from lms.extensions import db
-
-    db.session.commit()
-    nested = db.session.begin_nested()
-    try:
-        yield
-    finally:
-        if nested.is_active:
-            nested.rollback()
-        db.session.expire_all()
 
 
