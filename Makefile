@@ -40,7 +40,7 @@ setup: install translations-compile
 	$(BIN)/flask demo load
 
 run: setup
-	@echo "Serving on http://127.0.0.1:5000  (Ctrl+C to stop)"
+	@echo "Serving on http://$${LMS_BIND:-127.0.0.1:5000}  (Ctrl+C to stop)"
 	SESSION_COOKIE_SECURE=0 $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 test: install-dev translations-compile
