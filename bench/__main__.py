@@ -18,7 +18,7 @@ import argparse
 import json
 import os
 import platform
-import subprocess  # nosec B404: runs the benchmark scripts
+import subprocess
 import sys
 import tempfile
 import time
@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         if only and group not in only:
             continue
         print(f"\n== {script} {' '.join(arguments)}", flush=True)
-        if subprocess.call([sys.executable, str(HERE / script), *arguments], env=env, cwd=ROOT):  # nosec B603: our own benchmark scripts, no shell
+        if subprocess.call([sys.executable, str(HERE / script), *arguments], env=env, cwd=ROOT):
             failed.append(f"{script} {' '.join(arguments)}".strip())
     rows = [json.loads(line) for line in results.read_text(encoding="utf-8").splitlines() if line.strip()]
     results.unlink()

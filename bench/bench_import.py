@@ -75,7 +75,7 @@ def main() -> None:
         upgrade()
         load_official_units()
         commune = unit_by_code("commune", "00070")
-        member = create_staff(role="team_member", unit=commune, username="bench", password="bench password 42",  # nosec B106: throwaway benchmark account
+        member = create_staff(role="team_member", unit=commune, username="bench", password="bench password 42",
                               display_name="Bench")
         db.session.commit()
         data = make_csv(ROWS)
@@ -91,7 +91,7 @@ def main() -> None:
             created = importer.commit_import(staged, member, "vi")
             db.session.commit()
             end = time.perf_counter()
-        assert created == ROWS, (created, validated.problems[:3])  # nosec B101: benchmark self-check, never run with -O
+        assert created == ROWS, (created, validated.problems[:3])
         cards = pages = None
         if os.environ.get("BENCH_CARDS", "1") != "0":
             cards, pages = issue_cards(app, member, staged.id)
@@ -137,7 +137,7 @@ def issue_cards(app, member, import_id: int) -> tuple[float, list[float]]:
                                    vi=_card_texts(), other=None, site="http://localhost/login")
             db.session.commit()
             pages.append(time.perf_counter() - start)
-            assert body.count('class="card-pin"') == len(batch.cards)  # nosec B101: benchmark self-check, never run with -O
+            assert body.count('class="card-pin"') == len(batch.cards)
     return sum(pages), pages
 
 

@@ -32,7 +32,7 @@ import math
 import os
 import random
 import statistics
-import subprocess  # nosec B404: starts a throwaway PostgreSQL
+import subprocess
 import sys
 import tempfile
 import time
@@ -41,7 +41,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-PASSWORD = "bench password 42"  # nosec B105: throwaway benchmark account
+PASSWORD = "bench password 42"
 BATCH = 20_000
 
 
@@ -81,7 +81,7 @@ def prepare_schema(app) -> None:
 
 def _insert(connection, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
     marker = "%s" if connection.dialect.name == "postgresql" else "?"
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})"  # nosec B608: table and column names are our constants, values are bound
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})"
     raw = connection.connection.driver_connection
     cursor = raw.cursor()
     cursor.executemany(sql, rows)
@@ -105,7 +105,7 @@ def generate(app, learners: int, progress_per_learner: float, seed: int = 7) -> 
     from lms.units.models import Unit
     from lms.units.operations import ensure_nation
 
-    rng = random.Random(seed)  # nosec B311: synthetic benchmark data, not a secret
+    rng = random.Random(seed)
     with app.app_context():
         SQLITE[0] = db.engine.dialect.name == "sqlite"
         admin = create_staff(role="national_admin", unit=ensure_nation(), username="bench-admin",
@@ -178,7 +178,7 @@ def generate(app, learners: int, progress_per_learner: float, seed: int = 7) -> 
         counts.update(learners=learners, enrollments=enrollment_id, certificates=certificate_id)
         if not SQLITE[0]:
             for table in ("learners", "enrollments", "certificates"):
-                conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # nosec B608: table names are our constants
+                conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                      f"(SELECT max(id) FROM {table}))")
         db.session.commit()
         from lms.statistics.recount import rebuild
@@ -220,11 +220,11 @@ def time_pages(app, units: dict, repeat: int, cold: bool = False) -> dict:
 
     client = app.test_client()
     response = client.post("/login", data={"login": "bench-admin", "password": PASSWORD})
-    assert response.status_code == 302, response.status_code  # nosec B101: benchmark self-check
+    assert response.status_code == 302, response.status_code
     results = {}
     for name, unit_id in units.items():
         url = f"/statistics/units/{unit_id}"
-        assert client.get(url).status_code == 200  # warm-up  # nosec B101: benchmark self-check
+        assert client.get(url).status_code == 200  # warm-up
         samples = []
         budget = time.perf_counter() + 60  # keep a default run bounded when pages are slow
         while len(samples) < repeat and (len(samples) < 3 or time.perf_counter() < budget):
@@ -233,7 +233,7 @@ def time_pages(app, units: dict, repeat: int, cold: bool = False) -> dict:
             started = time.perf_counter()
             response = client.get(url)
             samples.append(time.perf_counter() - started)
-            assert response.status_code == 200  # nosec B101: benchmark self-check
+            assert response.status_code == 200
         results[name] = p95(samples)
     return results
 
@@ -279,7 +279,7 @@ def time_naive(app, units: dict, repeat: int) -> dict:
                     db.session.execute(query if condition is None else query.where(condition)).all()
                 samples.append(time.perf_counter() - started)
             results[name] = p95(samples)
-            assert unit is not None  # nosec B101: benchmark self-check
+            assert unit is not None
     return results
 
 
@@ -333,7 +333,7 @@ def dataset_ready(app, learners: int, progress: float) -> dict | None:
     with app.app_context():
         if DATASET_MARK not in inspect(db.engine).get_table_names():
             return None
-        row = db.session.execute(text(f"SELECT learners, progress_per_learner, sizes FROM {DATASET_MARK}")).first()  # nosec B608: DATASET_MARK is a constant
+        row = db.session.execute(text(f"SELECT learners, progress_per_learner, sizes FROM {DATASET_MARK}")).first()
         db.session.remove()
     if row is None or row[0] != learners or abs(row[1] - progress) > 1e-9:
         return None
@@ -348,7 +348,7 @@ def mark_dataset(app, learners: int, progress: float, sizes: dict) -> None:
     with app.app_context():
         db.session.execute(text(f"CREATE TABLE {DATASET_MARK} (learners INTEGER, progress_per_learner FLOAT, "
                                 "sizes TEXT)"))
-        db.session.execute(text(f"INSERT INTO {DATASET_MARK} VALUES (:l, :p, :s)"),  # nosec B608: DATASET_MARK is a constant, values are bound
+        db.session.execute(text(f"INSERT INTO {DATASET_MARK} VALUES (:l, :p, :s)"),
                            {"l": learners, "p": progress, "s": json.dumps(sizes)})
         db.session.commit()
 
@@ -420,12 +420,12 @@ def main() -> None:
     name = f"stats-{args.learners}-{args.progress_per_learner:g}"
     if args.postgres:
         pgdata = args.data_dir / f"{name}-pg"
-        url = subprocess.run([str(ROOT / "tools/postgres.sh"), "start", str(pgdata), "lms_bench_stats", "55433"],  # nosec B603: our own script, fixed arguments
+        url = subprocess.run([str(ROOT / "tools/postgres.sh"), "start", str(pgdata), "lms_bench_stats", "55433"],
                              check=True, capture_output=True, text=True).stdout.strip()
         try:
             run(url, args.learners, args.progress_per_learner, args.repeat, args.naive_repeat, "PostgreSQL")
         finally:
-            subprocess.run([str(ROOT / "tools/postgres.sh"), "halt", str(pgdata)], check=False)  # nosec B603: our own script, fixed arguments
+            subprocess.run([str(ROOT / "tools/postgres.sh"), "halt", str(pgdata)], check=False)
     else:
         run(f"sqlite:///{args.data_dir / (name + '.sqlite3')}", args.learners, args.progress_per_learner,
             args.repeat, args.naive_repeat, "SQLite")

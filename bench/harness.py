@@ -11,7 +11,7 @@ import glob
 import os
 import signal
 import socket
-import subprocess  # nosec B404: starts gunicorn and PostgreSQL for benchmarks
+import subprocess
 import sys
 import time
 import urllib.request
@@ -19,12 +19,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-PASSWORD = "bench password 42"  # nosec B105: throwaway benchmark account
+PASSWORD = "bench password 42"
 
 
 def run(cmd: list[str], env: dict) -> str:
     """Run a command in the project folder; its stdout, or CalledProcessError with stderr."""
-    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)  # nosec B603: our own commands, no shell
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
     if done.returncode:
         raise subprocess.CalledProcessError(done.returncode, cmd, done.stdout, done.stderr)
     return done.stdout
@@ -35,7 +35,7 @@ def bench_env(instance_dir: Path, database_url: str = "", **extra: str) -> dict:
     and a cheaper password hash (logins are not what these benchmarks measure)."""
     return {**os.environ, "PYTHONPATH": str(ROOT), "FLASK_APP": "wsgi.py", "LMS_INSTANCE_DIR": str(instance_dir),
             "DATABASE_URL": database_url or f"sqlite:///{instance_dir / 'bench.sqlite3'}",
-            "SESSION_COOKIE_SECURE": "0", "PASSWORD_HASH_METHOD": "scrypt:4096:8:1", **extra}  # nosec B105: a hash method name, not a password
+            "SESSION_COOKIE_SECURE": "0", "PASSWORD_HASH_METHOD": "scrypt:4096:8:1", **extra}
 
 
 def load_reference_data(env: dict) -> None:
@@ -59,13 +59,13 @@ class Server:
             raise RuntimeError(f"port {port} is already in use (a server left from another run?)")
         output = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - closed in stop()
         self._log = output if log else None
-        self.process = subprocess.Popen(  # nosec B603: gunicorn with fixed arguments, no shell
+        self.process = subprocess.Popen(
             [PYTHON, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", app],
             cwd=ROOT, env=env, stdout=output, stderr=output)
         deadline = time.time() + 60
         while time.time() < deadline:
             try:
-                urllib.request.urlopen(self.url + "/", timeout=5)  # noqa: S310  # nosec B310: an http URL on loopback that we build
+                urllib.request.urlopen(self.url + "/", timeout=5)  # noqa: S310
                 return
             except OSError:  # not listening yet, or still booting
                 if self.process.poll() is not None:
@@ -122,11 +122,11 @@ class Postgres:
         """`pg_ctl restart -m fast` (ends every connection, rolls back open transactions);
         returns the seconds until the server accepts connections again."""
         started = time.monotonic()
-        subprocess.run([*self._pg_ctl(), "-m", "fast", "-w", "restart"], check=True, capture_output=True)  # nosec B603: pg_ctl with fixed arguments
+        subprocess.run([*self._pg_ctl(), "-m", "fast", "-w", "restart"], check=True, capture_output=True)
         return time.monotonic() - started
 
     def postmaster_pid(self) -> int:
         return int((self.pgdata / "postmaster.pid").read_text().split()[0])
 
     def stop(self) -> None:
-        subprocess.run([str(ROOT / "tools/postgres.sh"), "stop", str(self.pgdata)], check=False)  # nosec B603: our own script, fixed arguments
+        subprocess.run([str(ROOT / "tools/postgres.sh"), "stop", str(self.pgdata)], check=False)

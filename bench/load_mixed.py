@@ -218,7 +218,7 @@ class Client(threading.Thread):
         self.counts: Counter = Counter()
         self.retries_ok: list[tuple[float, str]] = []  # (first attempt started, kind) of writes that needed a retry
         self._ids = itertools.count()
-        self.random = random.Random(number)  # nosec B311: load-test choices, not a secret
+        self.random = random.Random(number)
 
     # -- plumbing --
     def new_id(self, prefix: str) -> str:
