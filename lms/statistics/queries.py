@@ -152,9 +152,7 @@ def _by(rows, keys=None) -> dict:
 
 
 def breadcrumbs(unit: Unit) -> list[Unit]:
-    from lms.units.operations import ensure_nation
-
-    chain = [ensure_nation()]
+    chain = [unit if unit.level == NATION else db.session.get(Unit, nation_id())]
     for unit_id in (unit.province_id, unit.commune_id):
         if unit_id and unit_id != chain[-1].id:
             chain.append(db.session.get(Unit, unit_id))
@@ -190,8 +188,58 @@ def child_units(unit: Unit, level: str) -> list[Unit]:
     return units
 
 
+@dataclass(frozen=True)
+class CourseLabel:
+    """What a dashboard shows of a course (a title per language, its place)."""
+
+    id: int
+    slug: str
+    position: int
+    title_vi: str
+    title_en: str
+
+    def title(self, locale: str) -> str:
+        return self.title_en if locale == "en" else self.title_vi
+
+
+COURSE_LABELS_SECONDS = 30.0  # as the content cache: a course sync shows within 30 s
+_kept: dict[str, tuple[float, object]] = {}
+
+
+def course_labels(needed: set[int]) -> dict[int, CourseLabel]:
+    """Every course's label by id, read at most every 30 seconds (four rows that change
+    only with a content sync), or at once when a needed course is not known yet: one
+    query less on every dashboard."""
+    from lms.learning.models import Course
+
+    kept = _kept.get("courses")
+    if kept is not None and kept[0] > time.monotonic() and needed <= kept[1].keys():
+        return kept[1]
+    labels = {row.id: CourseLabel(row.id, row.slug, row.position, row.title_vi, row.title_en)
+              for row in db.session.execute(select(Course.id, Course.slug, Course.position, Course.title_vi,
+                                                   Course.title_en))}
+    _kept["courses"] = (time.monotonic() + COURSE_LABELS_SECONDS, labels)
+    return labels
+
+
+def nation_id() -> int:
+    """The id of the nation's `units` row, created on first use; it never changes."""
+    kept = _kept.get("nation")
+    if kept is not None:
+        return kept[1]
+    found = db.session.scalar(select(Unit.id).where(Unit.level == NATION))
+    if found is None:  # created now, in a transaction that may not commit: not kept
+        from lms.units.operations import ensure_nation
+
+        return ensure_nation().id
+    _kept["nation"] = (float("inf"), found)
+    return found
+
+
 def forget_child_units() -> None:
+    """Forget what is kept in memory: child unit lists, course labels, the nation's id."""
     _child_units.clear()
+    _kept.clear()
 
 
 def _children(unit: Unit, own: list, sort: str, descending: bool) -> list[ChildRow]:
@@ -224,8 +272,6 @@ def sort_rows(rows: list[ChildRow], sort: str, descending: bool) -> list[ChildRo
 
 def dashboard(unit: Unit, sort: str = "name", descending: bool = False) -> Dashboard:
     """Everything the statistics page of `unit` shows."""
-    from lms.learning.models import Course
-
     own = unit_rows(unit)
     children = _children(unit, own, sort, descending)
     total, months, course_figures = Figures(), defaultdict(Figures), defaultdict(Figures)
@@ -244,7 +290,7 @@ def dashboard(unit: Unit, sort: str = "name", descending: bool = False) -> Dashb
                 groups[kind][key].add(metric, value)
             if kind == "age" and key in ADULT_BANDS and metric == REGISTERED:
                 adults += int(value or 0)
-    courses = {c.id: c for c in db.session.scalars(select(Course).where(Course.id.in_(course_figures)))}
+    courses = course_labels(set(course_figures))
     course_rows = sorted(((courses[cid], figures) for cid, figures in course_figures.items() if cid in courses),
                          key=lambda item: item[0].position)
     return Dashboard(
