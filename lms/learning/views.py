@@ -102,8 +102,9 @@ def enroll(slug: str):
 def lesson(slug: str, lesson_slug: str):
     """A lesson page: content from memory, the page shell from the page cache.
 
-    The only database work is loading the account (Flask-Login) and, on the first
-    visit, recording that the learner has started the lesson.
+    Read again, it needs no database at all (`_lesson_read_again`); otherwise the only
+    database work is loading the account (Flask-Login) and, on the first visit,
+    recording that the learner has started the lesson.
     """
     found = content_cache.lesson(slug, lesson_slug)
     if found is None:
