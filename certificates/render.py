@@ -127,6 +127,11 @@ class PagePlan:
 
 
 _font_lock = threading.Lock()
+# reportlab cuts the embedded font subsets from one shared font file reader, whose read
+# position is not per document: two documents closed at once in threads of one process
+# (gunicorn's threaded workers) corrupt each other's subsets. Closing is a few ms of a
+# document's time; everything else renders in parallel.
+_subset_lock = threading.Lock()
 
 
 def register_fonts() -> None:
@@ -382,5 +387,6 @@ def render_many(items: Iterable[CertificateData], out: BinaryIO,
     else:
         canvas.setTitle(label["document_title"])
         canvas.setSubject(label["programme"])
-    writer.close(document_id=_pdf_id(id_digest.digest()))
+    with _subset_lock:
+        writer.close(document_id=_pdf_id(id_digest.digest()))
     return pages
