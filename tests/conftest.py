@@ -119,10 +119,10 @@ def rolled_back():
 def _forget_rolled_back_content() -> None:
     """Courses and units a test created are rolled back: the in-memory caches must not keep them."""
     from lms.learning import content_cache
-    from lms.statistics.queries import forget_child_units
+    from lms.statistics.queries import forget_kept
 
     content_cache.invalidate()
-    forget_child_units()
+    forget_kept()
 
 
 class IsolatedClient(FlaskClient):

@@ -23,11 +23,11 @@ def configure(login_manager) -> None:
         user_id, _, token = (session_id or "").partition(":")
         if not user_id.isdigit():
             return None
-        # The account with its learner record, which nearly every page needs: two indexed
-        # lookups. Not a LEFT JOIN: once ANALYZE has seen that most learners have no login
-        # (learners.user_id mostly NULL), SQLite plans that join as a scan of all learners
-        # (5-9 ms per request at 100,000 learners, growing with them).
-        # Staff have no learner record: one lookup for them, the second only for learners.
+        # The account, then for a learner their learner record, which nearly every learner
+        # page needs: indexed lookups (staff have none, so one query for them). Not a LEFT
+        # JOIN: once ANALYZE has seen that most learners have no login (learners.user_id
+        # mostly NULL), SQLite plans that join as a scan of all learners (5-9 ms per
+        # request at 100,000 learners, growing with them).
         user = db.session.get(User, int(user_id))
         if user is None or user.session_token != token or not user.is_active:
             return None

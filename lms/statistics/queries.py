@@ -236,7 +236,7 @@ def nation_id() -> int:
     return found
 
 
-def forget_child_units() -> None:
+def forget_kept() -> None:
     """Forget what is kept in memory: child unit lists, course labels, the nation's id."""
     _child_units.clear()
     _kept.clear()

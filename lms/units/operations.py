@@ -165,9 +165,9 @@ def load_official_units(effective_on: date | None = None, *, retire_missing: boo
                 retire_unit(unit, effective_on)
                 report.retired += 1
     db.session.flush()
-    from lms.statistics.queries import forget_child_units
+    from lms.statistics.queries import forget_kept
 
-    forget_child_units()  # dashboards of this process list the new units at once
+    forget_kept()  # dashboards of this process list the new units at once
     return report
 
 
