@@ -64,9 +64,10 @@ def configure_i18n(app: Flask) -> None:
 
 
 def configure_security(app: Flask) -> None:
-    from lms import security
+    from lms import security, signing
 
     security.init_app(app)
+    signing.init_app(app)
 
 
 def configure_blueprints(app: Flask) -> None:

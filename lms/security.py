@@ -31,17 +31,26 @@ HEADERS = {
 
 
 def init_app(app) -> None:
+    secure_headers = dict(HEADERS)
+    if app.config.get("SESSION_COOKIE_SECURE"):
+        secure_headers["Strict-Transport-Security"] = "max-age=31536000"
+
     @app.after_request
     def add_security_headers(response):
-        for name, value in HEADERS.items():
-            response.headers.setdefault(name, value)
-        if app.config.get("SESSION_COOKIE_SECURE"):
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        if response.mimetype == "text/html" and current_user and current_user.is_authenticated:
-            # Pages with personal data must not stay in a shared phone's cache.
-            response.headers.setdefault("Cache-Control", "no-store")
-        elif request.path.startswith("/api/"):
-            # Every API answer, including those outside the api blueprint (statistics,
-            # certificates), like the blueprint's own: tokens and scoped data.
-            response.headers.setdefault("Cache-Control", "no-store")
+        # Header names are looked up once, not once per header: Werkzeug's setdefault
+        # raises and catches an exception for every header that is missing.
+        present = {name.lower() for name in response.headers.keys()}
+        response.headers.extend([(name, value) for name, value in secure_headers.items()
+                                 if name.lower() not in present])
+        if "cache-control" not in present and must_not_be_kept(response):
+            response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def must_not_be_kept(response) -> bool:
+    """Pages with personal data must not stay in a shared phone's cache; nor may any API
+    answer, including those outside the api blueprint (statistics, certificates): tokens
+    and scoped data."""
+    if response.mimetype == "text/html" and current_user and current_user.is_authenticated:
+        return True
+    return request.path.startswith("/api/")

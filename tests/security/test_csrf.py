@@ -40,9 +40,13 @@ MESSAGES = {"vi": "Biểu mẫu đã hết hạn", "en": "The form expired or wa
 
 
 def test_csrf_is_on_in_the_test_configuration(app):
-    """The tests run with the production setting: no configuration turns CSRF off."""
+    """The tests run with the production setting: no configuration turns CSRF off, and the
+    check runs first for every request (lms.signing runs Flask-WTF's check for writes)."""
+    from lms import signing
+
     assert app.config.get("WTF_CSRF_ENABLED", True) is True
-    assert app.config.get("WTF_CSRF_CHECK_DEFAULT", True) is True
+    assert app.before_request_funcs[None][0] is signing._check_csrf
+    assert set(app.config["WTF_CSRF_METHODS"]) == WRITES
     assert FORM_RULES and API_RULES
 
 
