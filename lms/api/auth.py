@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from flask import current_app, g, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from lms.accounts.models import LEARNER, User
 from lms.api.errors import ForbiddenError, UnauthorizedError
@@ -59,12 +60,13 @@ def find_token(secret: str) -> tuple[ApiToken, User] | None:
     """The live token with this secret and its active account, if there is one."""
     if not secret or len(secret) > MAX_TOKEN_LENGTH:
         return None
-    token = db.session.scalar(select(ApiToken).where(
-        ApiToken.token_hash == hash_token(secret), ApiToken.revoked_dt.is_(None)))
-    user = db.session.get(User, token.user_id) if token is not None else None
-    if user is None or not user.is_active:
+    # One query: the token, its account and the account's learner record.
+    found = db.session.execute(
+        select(ApiToken, User).join(User, User.id == ApiToken.user_id).options(joinedload(User.learner))
+        .where(ApiToken.token_hash == hash_token(secret), ApiToken.revoked_dt.is_(None))).first()
+    if found is None or not found[1].is_active:
         return None
-    return token, user
+    return found[0], found[1]
 
 
 def public(view: Callable) -> Callable:

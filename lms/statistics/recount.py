@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Integer, case, cast, delete, func, literal, select
 
+from lms.dbsetup import allow_parallel_scans
 from lms.extensions import db
 from lms.statistics.models import (
     ASSISTED,
@@ -79,6 +80,8 @@ def _queries(dialect: str, learner_id: int | None = None):
 def expected_counters(learner_id: int | None = None) -> Counter:
     """{key: count} computed from raw rows (of one learner, or of everyone)."""
     connection = db.session.connection()
+    if learner_id is None:
+        allow_parallel_scans(connection)
     totals: Counter = Counter()
     for query in _queries(connection.dialect.name, learner_id):
         for row in connection.execute(query):

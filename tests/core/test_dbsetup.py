@@ -28,3 +28,20 @@ def test_begin_mode_follows_the_request(app, method, path, expected):
 def test_outside_requests_commands_take_the_write_lock(app):
     assert _begin_statement(FakeConnection()) == "BEGIN IMMEDIATE"
     assert _begin_statement(FakeConnection(sqlite_begin="DEFERRED")) == "BEGIN DEFERRED"
+
+
+def test_postgresql_plans_no_parallel_workers_except_for_whole_table_work(app, db_session):
+    """Parallel workers cost more to start than the application's short reads take; the
+    recount (and only it) turns them back on for its transaction."""
+    from sqlalchemy import text
+
+    from lms.dbsetup import PARALLEL_WORKERS, allow_parallel_scans
+    from lms.extensions import db
+
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        pytest.skip("a PostgreSQL setting")
+    setting = "SHOW max_parallel_workers_per_gather"
+    assert db.session.execute(text(setting)).scalar() == "0"
+    allow_parallel_scans(connection)
+    assert db.session.execute(text(setting)).scalar() == str(PARALLEL_WORKERS)
