@@ -168,13 +168,32 @@ def own_and_child_figures(unit: Unit | None, child_ids: list[int]) -> tuple[list
 
 
 def breadcrumbs(unit: Unit) -> list[Unit]:
-    chain = [unit if unit.level == NATION else db.session.get(Unit, nation_id())]
+    chain = [unit if unit.level == NATION else official_unit(nation_id())]
     for unit_id in (unit.province_id, unit.commune_id):
         if unit_id and unit_id != chain[-1].id:
-            chain.append(db.session.get(Unit, unit_id))
+            chain.append(official_unit(unit_id))
     if chain[-1].id != unit.id:
         chain.append(unit)
     return chain
+
+
+_official_units: dict[int, tuple[float, Unit]] = {}
+
+
+def official_unit(unit_id: int) -> Unit:
+    """The nation, a province or a commune, for display (breadcrumbs): kept five minutes
+    like `child_units`, as a copy that belongs to no session (its columns only), so it
+    can never be written back by mistake. Villages are read fresh."""
+    now = time.monotonic()
+    kept = _official_units.get(unit_id)
+    if kept is not None and kept[0] > now:
+        return kept[1]
+    unit = db.session.get(Unit, unit_id)
+    if unit is None or unit.level == VILLAGE:
+        return unit
+    copy = Unit(**{column.key: getattr(unit, column.key) for column in Unit.__table__.columns})
+    _official_units[unit_id] = (now + CHILD_UNITS_SECONDS, copy)
+    return copy
 
 
 CHILD_UNITS_SECONDS = 300.0
@@ -253,8 +272,10 @@ def nation_id() -> int:
 
 
 def forget_kept() -> None:
-    """Forget what is kept in memory: child unit lists, course labels, the nation's id."""
+    """Forget what is kept in memory: child unit lists, official units, course labels,
+    the nation's id."""
     _child_units.clear()
+    _official_units.clear()
     _kept.clear()
 
 
