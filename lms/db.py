@@ -1,4 +1,4 @@
-"""Column helpers shared by every domain's models."""
+"""Column and statement helpers shared by every domain."""
 
 from __future__ import annotations
 
@@ -27,6 +27,18 @@ class UTCDateTime(TypeDecorator):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value
+
+
+def insert_skipping_duplicates(model, key: tuple[str, ...]):
+    """INSERT … ON CONFLICT (key) DO NOTHING, with the engine's own insert construct
+    (both engines support it, and RETURNING the rows actually added)."""
+    from lms.extensions import db
+
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model).on_conflict_do_nothing(index_elements=list(key))
 
 
 def SortKey(length: int = 400):  # noqa: N802 - reads like a column type

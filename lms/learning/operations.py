@@ -12,11 +12,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from lms.db import utcnow
+from lms.db import insert_skipping_duplicates, utcnow
 from lms.errors import DomainError, NotFoundError
 from lms.extensions import db
 from lms.learning import events
@@ -257,41 +257,49 @@ def apply_progress_events(learner, batch: list[dict], *, helper=None) -> list[di
     `rejected` with an error code; a bad event does not stop the others.
     """
     ids = [str(event.get("id")) for event in batch]
-    seen = set(db.session.scalars(select(ProgressEvent.client_event_id).where(
-        ProgressEvent.learner_id == learner.id, ProgressEvent.client_event_id.in_(ids))))
     lessons = {lesson.id: lesson for lesson in db.session.scalars(select(Lesson).options(joinedload(Lesson.course))
                .where(Lesson.id.in_({e.get("lesson_id") for e in batch if isinstance(e.get("lesson_id"), int)})))}
-    # The batch's enrolments and progress rows in two queries, not two per event.
-    enrollments = {e.course_id: e for e in db.session.scalars(select(Enrollment).where(
-        Enrollment.learner_id == learner.id, Enrollment.course_id.in_({x.course_id for x in lessons.values()})))}
-    rows = {r.lesson_id: r for r in db.session.scalars(select(LessonProgress).where(
-        LessonProgress.learner_id == learner.id, LessonProgress.lesson_id.in_(list(lessons))))}
-    results = []
-    new_events = []  # inserted in one statement; the ORM's unit of work cost more than the rest
-    for event, event_id in zip(batch, ids, strict=True):
-        if event_id in seen:
-            results.append({"id": event_id, "status": "duplicate"})
-            continue
+    results: list[dict] = [{"id": event_id, "status": "rejected", "code": "lesson-or-kind-invalid"} for event_id in ids]
+    valid = []  # (position, event, lesson, progress, moment)
+    for position, event in enumerate(batch):
         lesson = lessons.get(event.get("lesson_id"))
-        if (lesson is None or not lesson.is_active or not lesson.course.is_published
-                or event.get("kind") not in EVENT_KINDS):
-            results.append({"id": event_id, "status": "rejected", "code": "lesson-or-kind-invalid"})
+        if (lesson is not None and lesson.is_active and lesson.course.is_published
+                and event.get("kind") in EVENT_KINDS):
+            progress = 100 if event["kind"] == "complete" else int(event.get("progress") or 0)
+            valid.append((position, event, lesson, progress, clamp_moment(event.get("occurred_at"), utcnow())))
+    added = _add_new_events(learner, [(ids[position], event, lesson, progress, moment)
+                                      for position, event, lesson, progress, moment in valid], helper)
+    # The enrolments and progress rows the batch changes, in two queries, not two per event.
+    changed = [lessons[event["lesson_id"]] for position, event, *_ in valid if ids[position] in added]
+    enrollments = {e.course_id: e for e in db.session.scalars(select(Enrollment).where(
+        Enrollment.learner_id == learner.id, Enrollment.course_id.in_({x.course_id for x in changed})))} if changed else {}
+    rows = {r.lesson_id: r for r in db.session.scalars(select(LessonProgress).where(
+        LessonProgress.learner_id == learner.id, LessonProgress.lesson_id.in_({x.id for x in changed})))} if changed else {}
+    for position, event, lesson, progress, moment in valid:
+        if ids[position] not in added:  # stored before, or a second copy within this batch
+            results[position] = {"id": ids[position], "status": "duplicate"}
             continue
-        progress = 100 if event["kind"] == "complete" else int(event.get("progress") or 0)
-        occurred = clamp_moment(event.get("occurred_at"), utcnow())
-        new_events.append(dict(learner_id=learner.id, client_event_id=event_id, lesson_id=lesson.id,
-                               kind=event["kind"], progress=progress, seconds=event.get("seconds"),
-                               occurred_dt=occurred, helped_by_id=_helper_id(helper)))
-        row = record_lesson_progress(learner, lesson, progress, seconds=event.get("seconds") or 0,
-                                     helper=helper, at=occurred, enrollment=enrollments.get(lesson.course_id),
-                                     row=rows.get(lesson.id))
-        rows[lesson.id] = row
+        added.discard(ids[position])
+        rows[lesson.id] = record_lesson_progress(
+            learner, lesson, progress, seconds=event.get("seconds") or 0, helper=helper, at=moment,
+            enrollment=enrollments.get(lesson.course_id), row=rows.get(lesson.id))
         if lesson.course_id not in enrollments:  # created by this event
             enrollments[lesson.course_id] = db.session.scalar(select(Enrollment).where(
                 Enrollment.learner_id == learner.id, Enrollment.course_id == lesson.course_id))
-        seen.add(event_id)
-        results.append({"id": event_id, "status": "applied"})
-    if new_events:
-        db.session.execute(insert(ProgressEvent), new_events)
+        results[position] = {"id": ids[position], "status": "applied"}
     db.session.flush()
     return results
+
+
+def _add_new_events(learner, events: list[tuple], helper) -> set[str]:
+    """Append events to the log in one INSERT that skips client ids already stored (a
+    retried batch, or a copy of this request that committed a moment ago) and returns
+    the ids it added: the check and the insert are one statement, so two copies of a
+    batch cannot both count."""
+    if not events:
+        return set()
+    rows = [dict(learner_id=learner.id, client_event_id=event_id, lesson_id=lesson.id, kind=event["kind"],
+                 progress=progress, seconds=event.get("seconds"), occurred_dt=moment, helped_by_id=_helper_id(helper))
+            for event_id, event, lesson, progress, moment in events]
+    statement = insert_skipping_duplicates(ProgressEvent.__table__, ("learner_id", "client_event_id"))
+    return set(db.session.scalars(statement.returning(ProgressEvent.client_event_id), rows))
