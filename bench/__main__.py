@@ -41,6 +41,8 @@ def runs(quick: bool) -> list[tuple[str, str, list[str]]]:
         ("statistics", "bench_statistics.py", ["--learners", "10000" if quick else "100000",
                                                "--repeat", "20" if quick else "40", "--pages-only"]),
         ("statistics", "bench_statistics.py", [*learners, "--repeat", "20" if quick else "40"]),
+        ("statistics", "bench_statistics.py", ["--learners", "10000" if quick else "100000",
+                                               "--repeat", "20" if quick else "40", "--pages-only", "--postgres"]),
         ("statistics", "bench_statistics.py", [*learners, "--repeat", "20" if quick else "40", "--postgres"]),
         ("load", "load_mixed.py", ["--quick"] if quick else ["--seconds", "180"]),
     ]

@@ -2,10 +2,12 @@
 
 A view that writes commits once, through `_write_once`: API clients retry whatever did
 not get an answer, so two copies of one request may race. The client ids of progress
-events and quiz attempts are unique per learner; if the other copy commits first, our
-insert or commit fails on that constraint, and the work is done again once on a fresh
-transaction, where the operation sees the other copy's rows and reports them as
-duplicates instead of counting them twice.
+events and quiz attempts are unique per learner. Progress events are appended with an
+insert that skips ids already stored (it waits for a copy still in flight), so the
+other copy's events come back as duplicates. For the rest (a quiz attempt, a first
+enrolment), if the other copy commits first, our insert or commit fails on the
+constraint and the work is done again once on a fresh transaction, where the operation
+sees the other copy's rows instead of counting them twice.
 """
 
 from __future__ import annotations
