@@ -132,13 +132,46 @@ def _upsert(connection, table, columns: tuple[str, ...], deltas: Counter) -> Non
 
 def apply_deltas(deltas: Counter, connection=None) -> None:
     """Add `deltas` ({counter key: delta}) to the counters and to the dashboard rollup, in the
-    caller's transaction: one upsert per table."""
+    caller's transaction: one upsert per table, both in one statement on PostgreSQL."""
     deltas = Counter({key: delta for key, delta in deltas.items() if delta})
     if not deltas:
         return
     connection = connection or db.session.connection()
+    rollups = rollup_deltas(deltas)
+    if connection.dialect.name == "postgresql":
+        _upsert_both(connection, deltas, rollups)
+        return
     _upsert(connection, StatCounter.__table__, KEY_COLUMNS, deltas)
-    _upsert(connection, StatRollup.__table__, ROLLUP_COLUMNS, rollup_deltas(deltas))
+    _upsert(connection, StatRollup.__table__, ROLLUP_COLUMNS, rollups)
+
+
+def _unnest_upsert(table, columns: tuple[str, ...], prefix: str, dialect) -> str:
+    """INSERT … SELECT FROM unnest(one array parameter per column) … ON CONFLICT DO UPDATE
+    adding the value: every row of an upsert in one statement, in the arrays' order."""
+    names = (*columns, "value")
+    arrays = ", ".join(f"%({prefix}{name})s::{table.c[name].type.compile(dialect=dialect)}[]" for name in names)
+    listed = ", ".join(names)
+    return (f"INSERT INTO {table.name} ({listed}) SELECT {listed} FROM unnest({arrays}) WITH ORDINALITY "  # noqa: S608  # nosec B608: names from the models; every value is a parameter
+            f"AS rows ({listed}, position) ORDER BY position "
+            f"ON CONFLICT ({', '.join(columns)}) DO UPDATE SET value = {table.name}.value + excluded.value")
+
+
+def _upsert_both(connection, deltas: Counter, rollups: Counter) -> None:
+    """PostgreSQL: the counters' and the rollup's upserts as one statement (the first in a
+    WITH), so a completion's counters cost one round trip instead of two; each table's
+    rows go in sorted key order, the same lock order everywhere."""
+    sql = _UPSERTS.get(("both", "postgresql"))
+    if sql is None:
+        sql = (f"WITH counters AS ({_unnest_upsert(StatCounter.__table__, KEY_COLUMNS, 'c_', connection.dialect)}) "
+               f"{_unnest_upsert(StatRollup.__table__, ROLLUP_COLUMNS, 'r_', connection.dialect)}")
+        _UPSERTS[("both", "postgresql")] = sql
+    parameters = {}
+    for prefix, columns, values in (("c_", KEY_COLUMNS, deltas), ("r_", ROLLUP_COLUMNS, rollups)):
+        items = [(key, delta) for key, delta in sorted(values.items()) if delta]
+        for index, name in enumerate(columns):
+            parameters[prefix + name] = [key[index] for key, _delta in items]
+        parameters[prefix + "value"] = [delta for _key, delta in items]
+    connection.exec_driver_sql(sql, parameters)
 
 
 # -- the flush diff -------------------------------------------------------------------

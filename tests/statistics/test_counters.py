@@ -182,3 +182,25 @@ def test_counters_equal_a_recount_after_any_sequence_of_events(communes, course,
         assert compare() == []
     finally:
         savepoint.rollback()
+
+
+def test_counters_and_rollup_are_written_by_as_few_statements_as_the_engine_allows(communes):
+    """One statement for both tables on PostgreSQL (a WITH), one per table on SQLite; and the
+    stored values equal the recount either way."""
+    from sqlalchemy import event
+
+    statements = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        if "stat_" in statement:
+            statements.append(statement)
+
+    engine = db.session.get_bind().engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        new_learner(communes[0], sex="female", birth_year=1980)
+        db.session.flush()
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert len(statements) == (1 if engine.dialect.name == "postgresql" else 2)
+    assert compare() == []
