@@ -29,16 +29,16 @@ class UTCDateTime(TypeDecorator):
         return value
 
 
-def insert_skipping_duplicates(model, key: tuple[str, ...]):
-    """INSERT … ON CONFLICT (key) DO NOTHING, with the engine's own insert construct
-    (both engines support it, and RETURNING the rows actually added)."""
+def insert_skipping_duplicates(table, key: tuple[str, ...]):
+    """INSERT INTO `table` … ON CONFLICT (key) DO NOTHING, with the engine's own insert
+    construct (both engines support it, and RETURNING the rows actually added)."""
     from lms.extensions import db
 
     if db.session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return insert(model).on_conflict_do_nothing(index_elements=list(key))
+    return insert(table).on_conflict_do_nothing(index_elements=list(key))
 
 
 def SortKey(length: int = 400):  # noqa: N802 - reads like a column type
