@@ -1,0 +1,32 @@
+"""Dashboard rollup: keep 30 % of each PostgreSQL page free
+
+Every counted event updates about 25 rollup rows. With full pages PostgreSQL writes
+each new row version to another page (and adds an entry to the primary key for it),
+so a unit's rows, stored together by the recount, scatter over time: a province's
+dashboard then read 324 pages instead of 172, and its rollup read took 1.9 ms instead
+of 0.7 ms. With free space on the page the update stays on it (a HOT update: no index
+entry). SQLite stores the table in its primary key (WITHOUT ROWID): nothing to do.
+
+Revision ID: 5b1e7c0d9a42
+Revises: 213229088a8e
+Create Date: 2026-11-23 03:00:00
+
+"""
+from alembic import op
+
+revision = "5b1e7c0d9a42"
+down_revision = "213229088a8e"
+branch_labels = None
+depends_on = None
+
+ROLLUP_FILLFACTOR = 70
+
+
+def upgrade():
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(f"ALTER TABLE stat_rollups SET (fillfactor = {ROLLUP_FILLFACTOR})")
+
+
+def downgrade():
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("ALTER TABLE stat_rollups RESET (fillfactor)")
