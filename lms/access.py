@@ -134,14 +134,27 @@ def may(user, action: str, target=None) -> bool:
         return False
     if user.role not in ACTION_ROLES.get(action, ()):
         return False
+    if isinstance(target, Unit):
+        return may_on_units(user, action)(target)
     scope = scope_units(user)
     if target is None:
         return scope.level != NONE
-    if isinstance(target, Unit):
-        if action == "manage_villages" and scope.level == VILLAGES:
-            return False  # a member limited to villages does not reshape the commune
-        return scope.covers_unit(target)
     return scope.covers_learner(target)
+
+
+def _never(_unit) -> bool:
+    return False
+
+
+def may_on_units(user, action: str):
+    """`may(user, action, unit)` as a function of the unit, the account's role and scope
+    looked up once: a province's page asks it for each of its 170 communes."""
+    if user is None or not getattr(user, "is_authenticated", False) or user.role not in ACTION_ROLES.get(action, ()):
+        return _never
+    scope = scope_units(user)
+    if action == "manage_villages" and scope.level == VILLAGES:
+        return _never  # a member limited to villages does not reshape the commune
+    return scope.covers_unit
 
 
 def require(action: str, target=None) -> None:

@@ -111,3 +111,28 @@ def test_anonymous_and_disabled_accounts_see_nothing(world):
     user.is_active_account = False
     assert scope_units(user).level == "none"
     assert not may(user, "read_learners")
+
+
+# Whose statistics each account may READ (a member limited to villages also reads their
+# commune's page: its figures are counts, not personal data).
+READ_STATISTICS = {
+    "national_admin": {"home", "sibling", "far", "village_a", "village_b"},
+    "province_official": {"home", "sibling", "village_a", "village_b"},
+    "commune_official": {"home", "village_a", "village_b"},
+    "team_member": {"home", "village_a", "village_b"},
+    "village_member": {"home", "village_a"},
+    "learner": set(),
+}
+
+
+@pytest.mark.parametrize("role", READ_STATISTICS)
+def test_statistics_reading_matches_the_matrix(world, role):
+    """`reader` (the account looked up once, for pages with many links) and `may_read`
+    give the matrix for every unit."""
+    from lms.statistics.queries import may_read, reader
+
+    user, units = world["users"][role], world["units"]
+    readable = reader(user)
+    assert {name for name, unit in units.items() if readable(unit)} == READ_STATISTICS[role]
+    assert {name for name, unit in units.items() if may_read(user, unit)} == READ_STATISTICS[role]
+    assert readable(None) is False

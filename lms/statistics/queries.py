@@ -38,7 +38,7 @@ CHILD_LEVEL = {NATION: PROVINCE, PROVINCE: COMMUNE, COMMUNE: VILLAGE}
 SORT_KEYS = ("name", *METRICS, "completion_rate", "certification_rate")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Figures:
     """Counts per metric for one unit, course or month, and the rates derived from them."""
 
@@ -46,9 +46,6 @@ class Figures:
 
     def __getitem__(self, metric: str) -> int:
         return self.counts[metric]
-
-    def add(self, metric: str, value: int) -> None:
-        self.counts[metric] += int(value or 0)
 
     @property
     def completion_rate(self) -> float | None:
@@ -122,8 +119,12 @@ def child_totals(unit: Unit | None, *conditions) -> list:
     return db.session.execute(query).all()
 
 
+NO_FIGURES = Figures()  # shared: figures are never changed once read
+
+
 def _figures(values) -> Figures:
-    return Figures(dict(zip(METRICS, (int(value or 0) for value in values), strict=True)))
+    """From one pivoted rollup row: a SUM over at least one row, with ELSE 0, is an integer."""
+    return Figures(dict(zip(METRICS, values, strict=True)))
 
 
 _statements: dict[tuple[str, bool], object] = {}
@@ -159,7 +160,9 @@ def own_and_child_figures(unit: Unit | None, child_ids: list[int]) -> tuple[list
     statement = _own_and_child_statement(db.session.get_bind().dialect.name, bool(child_ids))
     parameters = {"own_id": rollup_id(unit), **({"child_ids": child_ids} if child_ids else {})}
     own_rows, child_figures = [], {}
-    for child_id, course_id, period, dimension, *values in db.session.execute(statement, parameters):
+    # Through the session's connection, not the ORM: these are plain rows, and a province
+    # has 200 of them.
+    for child_id, course_id, period, dimension, *values in db.session.connection().execute(statement, parameters):
         if child_id:  # unit ids start at 1; 0 marks the unit's own rows
             child_figures[child_id] = _figures(values)
         else:
@@ -284,7 +287,7 @@ def _children(unit: Unit, candidates: list[Unit], figures: dict[int, Figures], o
     if unit.level not in CHILD_LEVEL:
         return []
     # Retired units (merged communes) stay listed while they still have figures.
-    rows = [ChildRow(u, figures.get(u.id, Figures())) for u in candidates if u.valid_to is None or u.id in figures]
+    rows = [ChildRow(u, figures.get(u.id, NO_FIGURES)) for u in candidates if u.valid_to is None or u.id in figures]
     no_village = [figures for course_id, period, dimension, figures in own
                   if dimension == NO_VILLAGE and course_id == 0 and period == ALL]
     if unit.level == COMMUNE and no_village:
@@ -311,10 +314,10 @@ def dashboard(unit: Unit, sort: str = "name", descending: bool = False) -> Dashb
     candidates = child_units(unit, level) if level else []
     own, figures = own_and_child_figures(unit, [u.id for u in candidates])
     children = _children(unit, candidates, figures, own, sort, descending)
-    total, months, course_figures = Figures(), {}, {}
-    groups: dict[str, dict[str, Figures]] = {"sex": {k: Figures() for k in SEX_VALUES},
-                                             "age": {k: Figures() for k in AGE_BANDS},
-                                             "mode": {k: Figures() for k in MODES}}
+    total, months, course_figures = NO_FIGURES, {}, {}
+    groups: dict[str, dict[str, Figures]] = {"sex": dict.fromkeys(SEX_VALUES, NO_FIGURES),
+                                             "age": dict.fromkeys(AGE_BANDS, NO_FIGURES),
+                                             "mode": dict.fromkeys(MODES, NO_FIGURES)}
     adults = 0
     for course_id, period, dimension, figures in own:  # one row per (course, period, dimension)
         if course_id:
@@ -341,14 +344,20 @@ def dashboard(unit: Unit, sort: str = "name", descending: bool = False) -> Dashb
         target=db.session.scalar(select(StatTarget).where(StatTarget.unit_id == unit.id)))
 
 
+def reader(user):
+    """may_read(user, unit) as a function of the unit, the account looked up once (a page
+    links every child unit it may open)."""
+    from lms.access import VILLAGES, may, may_on_units, scope_units
+
+    covers = may_on_units(user, "read_statistics")
+    scope = scope_units(user)
+    if not (scope.level == VILLAGES and may(user, "read_statistics")):
+        return covers
+    # A team member limited to villages also reads their commune's page and its villages.
+    also = {scope.unit_id, *scope.village_ids}
+    return lambda unit: covers(unit) or (unit is not None and unit.id in also and unit.level in (COMMUNE, VILLAGE))
+
+
 def may_read(user, unit: Unit | None) -> bool:
     """Officials read their unit and below; team members their whole commune."""
-    from lms.access import VILLAGES, may, scope_units
-
-    if unit is None:
-        return False
-    if may(user, "read_statistics", unit):
-        return True
-    scope = scope_units(user)
-    return (may(user, "read_statistics") and scope.level == VILLAGES
-            and unit.id in (scope.unit_id, *scope.village_ids) and unit.level in (COMMUNE, VILLAGE))
+    return reader(user)(unit)

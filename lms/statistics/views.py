@@ -39,8 +39,17 @@ def _unit(unit_id: int):
     return current_unit(unit_id) if unit_id <= MAX_ID else None
 
 
-def _readable_unit(unit_id: int):
-    unit = _unit(unit_id)
+def _shown_unit(unit_id: int):
+    """The unit a read-only page shows: the nation, provinces and communes from the copies
+    kept for five minutes (`queries.official_unit`), villages fresh. Not for writes."""
+    if unit_id > MAX_ID:
+        return None
+    unit = queries.official_unit(unit_id)
+    return unit if unit is not None and unit.is_current else None
+
+
+def _readable_unit(unit_id: int, find=_unit):
+    unit = find(unit_id)
     if unit is None:
         abort(404)
     if not queries.may_read(current_user, unit):
@@ -121,8 +130,7 @@ def _unit_url():
 
 def _reader():
     """may_read for the current user, resolved once for a page with many links."""
-    user = current_user._get_current_object()
-    return lambda unit: queries.may_read(user, unit)
+    return queries.reader(current_user._get_current_object())
 
 
 def _charts(board, tables):
@@ -145,7 +153,7 @@ def _charts(board, tables):
 @bp.get("/statistics/units/<int:unit_id>")
 @login_required
 def show_unit(unit_id: int):
-    unit = _readable_unit(unit_id)
+    unit = _readable_unit(unit_id, _shown_unit)
     sort, descending = _sort_args()
     board = queries.dashboard(unit, sort, descending)
     tables = exports.dashboard_tables(board, locale_code())
@@ -170,8 +178,9 @@ def _figures_html(board, tables, sort: str, descending: bool, formatter) -> Mark
     """
     may_read = _reader()
     links = tuple((row.unit.id, bool(may_read(row.unit))) for row in board.children if row.unit)
+    content = [(table.title, table.headers, table.rows) for table in tables.values()]  # plain lists: a fast repr
     key = hashlib.blake2b(repr((locale_code(), board.unit.id, board.unit.name, sort, descending, links,
-                                list(tables.values()))).encode(), digest_size=16).digest()
+                                content)).encode(), digest_size=16).digest()
     with _rendered_lock:
         html = _rendered_figures.get(key)
         if html is not None:
@@ -192,7 +201,7 @@ def _figures_html(board, tables, sort: str, descending: bool, formatter) -> Mark
 @bp.get("/statistics/units/<int:unit_id>/<table>.<fmt>")
 @login_required
 def export_table(unit_id: int, table: str, fmt: str):
-    unit = _readable_unit(unit_id)
+    unit = _readable_unit(unit_id, _shown_unit)
     tables = exports.dashboard_tables(queries.dashboard(unit, *_sort_args()), locale_code())
     if fmt not in FORMATS or (table not in tables and table != "all"):
         abort(404)
@@ -207,7 +216,7 @@ def export_table(unit_id: int, table: str, fmt: str):
 @bp.get("/statistics/units/<int:unit_id>/report.pdf")
 @login_required
 def export_report(unit_id: int):
-    unit = _readable_unit(unit_id)
+    unit = _readable_unit(unit_id, _shown_unit)
     board = queries.dashboard(unit, *_sort_args())
     tables = exports.dashboard_tables(board, locale_code())
     subtitle = _("Figures as of {day}").format(day=_today())
@@ -274,7 +283,7 @@ def api_unit_statistics(unit_id: int):
     user = _api_user()
     if user is None:
         return _api_error(401, "token-missing", _("Log in first: send your access token as 'Authorization: Bearer …'."))
-    unit = _unit(unit_id)
+    unit = _shown_unit(unit_id)
     if unit is None:
         return _api_error(404, "unit-not-found", _("No such unit."))
     if not queries.may_read(user, unit):
