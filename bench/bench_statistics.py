@@ -11,9 +11,10 @@ It then measures, in the same run:
   after WARM_UP requests per view;
 - p95 of the figures alone (`queries.dashboard`, fresh session each time: what the page
   reads from the rollup, no rendering);
-- p95 of the naive way: the same figures by GROUP BY over the raw rows (the recount's
-  queries restricted to the unit), and the ratios: naive against the figures (like for
-  like: both compute the figures, neither renders) and against the whole page;
+- the naive way: the same figures by GROUP BY over the raw rows (the recount's queries
+  restricted to the unit; median of --naive-repeat runs), and the ratios: naive against
+  the figures' p95 (like for like: both compute one unit's figures with a connection in
+  hand, neither renders) and against the whole page's p95;
 - the cost of the counters on a completion write: a passing quiz that completes a
   course and issues the certificate, committed, with the counter writer on and off.
 
@@ -245,10 +246,12 @@ def time_pages(app, units: dict, repeat: int, cold: bool = False) -> dict:
 
 
 def time_figures(app, units: dict, repeat: int) -> dict:
-    """The dashboard's figures alone (rollup reads, no rendering), fresh session each time."""
+    """The dashboard's figures alone (rollup reads, no rendering), as the page reads them
+    (`queries.official_unit`, `queries.dashboard`), fresh session each time. Like the
+    naive side (`time_naive`), the clock starts with a connection in hand: both compute
+    the figures of one unit, neither checks out a connection or renders."""
     from lms.extensions import db
-    from lms.statistics.queries import dashboard
-    from lms.units.models import Unit
+    from lms.statistics.queries import dashboard, official_unit
 
     results = {}
     with app.app_context():
@@ -256,8 +259,9 @@ def time_figures(app, units: dict, repeat: int) -> dict:
             samples = []
             for _ in range(repeat + WARM_UP):
                 db.session.remove()
+                db.session.connection()
                 started = time.perf_counter()
-                dashboard(db.session.get(Unit, unit_id))
+                dashboard(official_unit(unit_id))
                 samples.append(time.perf_counter() - started)
             results[name] = p95(samples[WARM_UP:])
         db.session.remove()
@@ -265,7 +269,9 @@ def time_figures(app, units: dict, repeat: int) -> dict:
 
 
 def time_naive(app, units: dict, repeat: int) -> dict:
-    """The same figures (every group the counters hold) by GROUP BY over the raw rows."""
+    """The same figures (every group the counters hold) by GROUP BY over the raw rows:
+    the median of `repeat` runs, so a first run that reads the rows from disk does not
+    count (the naive way at its best, against the figures' p95)."""
     from lms.dbsetup import allow_parallel_scans
     from lms.extensions import db
     from lms.learners.models import Learner
@@ -286,7 +292,7 @@ def time_naive(app, units: dict, repeat: int) -> dict:
                 for query in _queries(dialect):
                     db.session.execute(query if condition is None else query.where(condition)).all()
                 samples.append(time.perf_counter() - started)
-            results[name] = p95(samples)
+            results[name] = statistics.median(samples)
             assert unit is not None
     return results
 
@@ -393,7 +399,7 @@ def run(url: str, learners: int, progress: float, repeat: int, naive_repeat: int
     figures = time_figures(app, units, repeat)
     naive = time_naive(app, units, naive_repeat)
     writes = time_completion_writes(app, 100)
-    print(f"\n{'view':10} {'page p95':>9} {'changed p95':>12} {'figures p95':>12} {'naive p95':>10} "
+    print(f"\n{'view':10} {'page p95':>9} {'changed p95':>12} {'figures p95':>12} {'naive med':>10} "
           f"{'naive/figures':>14} {'naive/page':>11}   (ms)")
     ok = True
     for name in units:
@@ -402,7 +408,7 @@ def run(url: str, learners: int, progress: float, repeat: int, naive_repeat: int
         where = f"{label}, {learners:,} learners"
         record(f"dashboard {name} page p95 ({where})", "≤ 10 ms", round(pages[name] * 1000, 1), "ms",
                reference=round(naive[name] * 1000, 1), ratio=round(naive[name] / pages[name]),
-               met=pages[name] <= 0.010, note="reference: naive GROUP BY p95; ratio target ≥ 300×")
+               met=pages[name] <= 0.010, note="reference: naive GROUP BY, median of runs; ratio target ≥ 300×")
         record(f"dashboard {name} page p95, figures changed ({where})", "≤ 10 ms", round(cold[name] * 1000, 1),
                "ms", reference=round(naive[name] * 1000, 1), ratio=round(naive[name] / cold[name]),
                met=cold[name] <= 0.010, note="tables and charts rendered anew on every request")

@@ -1,11 +1,12 @@
 """Dashboard reads: sums over `stat_rollups`, never over learners, progress rows or the
 fine counters, so a page costs the same whatever the number of learners.
 
-The page of a unit reads two indexed ranges of the rollup (see `models.py`), in one
-statement: the rows of the unit itself (totals, sex, age band, mode, months, courses;
-summed over shards), and the totals (`course_id` 0, period and dimension 'all') of its
-children. Who may
-read which unit is decided by `lms.access.scope_units` (see `may_read`).
+The page of a unit reads two indexed ranges of the rollup (see `models.py`) and its
+target in one statement (`page_figures`): the rows of the unit itself (totals, sex, age
+band, mode, months, courses; summed over shards), and the totals (`course_id` 0, period
+and dimension 'all') of its children. The units themselves come from copies kept in
+memory (`official_unit`, `child_units`), villages excepted. Who may read which unit is
+decided by `lms.access.scope_units` (see `may_read`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import ARRAY, Integer, String, any_, bindparam, case, func, literal, select, true, union_all
+from sqlalchemy import ARRAY, Integer, String, any_, bindparam, case, cast, func, literal, select, true, union_all
 
 from lms.extensions import db
 from lms.statistics.models import (
@@ -74,14 +75,6 @@ class Target:
 
 
 _targets = StatTarget.__table__
-_TARGET_OF_UNIT = select(_targets.c.adults, _targets.c.due_on).where(_targets.c.unit_id == bindparam("unit_id"))
-
-
-def target_of(unit: Unit) -> Target | None:
-    """Read as two plain columns: loading a StatTarget entity cost as much as the
-    dashboard's whole rollup read."""
-    row = db.session.connection().execute(_TARGET_OF_UNIT, {"unit_id": unit.id}).first()
-    return Target(*row) if row else None
 
 
 @dataclass
@@ -148,46 +141,63 @@ def _figures(values) -> Figures:
 
 
 _statements: dict[tuple[str, bool], object] = {}
+TARGET_ROW = -1  # child_id of the row that carries the unit's target
 
 
-def _own_and_child_statement(dialect: str, with_children: bool):
-    """The dashboard's rollup read, built once (building its expressions cost about as
-    much as running it). One SUM per metric: rows come back pivoted, one per group."""
+def _page_statement(dialect: str, with_children: bool):
+    """Everything a dashboard reads, in one statement (UNION ALL), built once per process
+    (building its expressions cost about as much as running it):
+
+    - the unit's own rollup rows, one SUM per metric, so rows come back pivoted, one per
+      (course, period, dimension), summed over shards (child_id 0);
+    - its children's totals, one row each (child_id: the child's id);
+    - its target, if set, as one more row (child_id TARGET_ROW; course_id: the adults to
+      reach; period: the due date as YYYY-MM-DD), a round trip less than its own query.
+    """
     statement = _statements.get((dialect, with_children))
     if statement is not None:
         return statement
     sums = [func.sum(case((StatRollup.metric == metric, StatRollup.value), else_=0)) for metric in METRICS]
     groups = (StatRollup.course_id, StatRollup.period, StatRollup.dimension)
-    statement = (select(literal(0, Integer).label("child_id"), *groups, *sums)
-                 .where(StatRollup.unit_id == bindparam("own_id")).group_by(*groups))
+    parts = [select(literal(0, Integer).label("child_id"), *groups, *sums)
+             .where(StatRollup.unit_id == bindparam("own_id")).group_by(*groups)]
     if with_children:
         if dialect == "postgresql":  # one array parameter: with one per child, 170 communes cost 5 ms more
             among = StatRollup.unit_id == any_(bindparam("child_ids", type_=ARRAY(Integer)))
         else:
             among = StatRollup.unit_id.in_(bindparam("child_ids", expanding=True))
-        children = (select(StatRollup.unit_id, literal(0, Integer), literal(ALL, String), literal(ALL, String), *sums)
-                    .where(among, StatRollup.course_id == 0, StatRollup.period == ALL, StatRollup.dimension == ALL)
-                    .group_by(StatRollup.unit_id))
-        statement = union_all(statement, children)
+        parts.append(select(StatRollup.unit_id, literal(0, Integer), literal(ALL, String), literal(ALL, String), *sums)
+                     .where(among, StatRollup.course_id == 0, StatRollup.period == ALL, StatRollup.dimension == ALL)
+                     .group_by(StatRollup.unit_id))
+    # The date as text the same way on both engines (PostgreSQL's own date output
+    # follows the server's DateStyle; SQLite stores it as YYYY-MM-DD).
+    due = (func.to_char(_targets.c.due_on, "YYYY-MM-DD") if dialect == "postgresql"
+           else cast(_targets.c.due_on, String))
+    parts.append(select(literal(TARGET_ROW, Integer), _targets.c.adults, due, literal("target", String),
+                        *[literal(0, Integer)] * len(METRICS))
+                 .where(_targets.c.unit_id == bindparam("unit_id")))
+    statement = union_all(*parts)
     _statements[(dialect, with_children)] = statement
     return statement
 
 
-def own_and_child_figures(unit: Unit | None, child_ids: list[int]) -> tuple[list, dict[int, Figures]]:
+def page_figures(unit: Unit, child_ids: list[int]) -> tuple[list, dict[int, Figures], Target | None]:
     """([(course_id, period, dimension, Figures)] of the unit itself, summed over shards;
-    {child id: Figures} of the children in `child_ids` that have figures), read in one
-    statement (UNION ALL): on PostgreSQL each round trip cost about a millisecond here."""
-    statement = _own_and_child_statement(db.session.get_bind().dialect.name, bool(child_ids))
-    parameters = {"own_id": rollup_id(unit), **({"child_ids": child_ids} if child_ids else {})}
-    own_rows, child_figures = [], {}
+    {child id: Figures} of the children in `child_ids` that have figures; the unit's
+    target), read in one statement (`_page_statement`)."""
+    statement = _page_statement(db.session.get_bind().dialect.name, bool(child_ids))
+    parameters = {"own_id": rollup_id(unit), "unit_id": unit.id, **({"child_ids": child_ids} if child_ids else {})}
+    own_rows, child_figures, target = [], {}, None
     # Through the session's connection, not the ORM: these are plain rows, and a province
     # has 200 of them.
     for child_id, course_id, period, dimension, *values in db.session.connection().execute(statement, parameters):
-        if child_id:  # unit ids start at 1; 0 marks the unit's own rows
+        if child_id > 0:  # unit ids start at 1
             child_figures[child_id] = _figures(values)
-        else:
+        elif child_id == 0:
             own_rows.append((course_id, period, dimension, _figures(values)))
-    return own_rows, child_figures
+        else:
+            target = Target(course_id, date.fromisoformat(period))
+    return own_rows, child_figures, target
 
 
 def breadcrumbs(unit: Unit) -> list[Unit]:
@@ -220,7 +230,15 @@ def official_unit(unit_id: int) -> Unit:
 
 
 CHILD_UNITS_SECONDS = 300.0
+_units = Unit.__table__
+_UNIT_KEYS = [column.key for column in _units.columns]
+# A commune's villages as plain rows, made into Units of no session: the ORM's loading
+# work cost twice the query's round trip, even for no rows.
+_VILLAGES_OF = select(_units).where(_units.c.level == VILLAGE, _units.c.parent_id == bindparam("commune_id"))
 _child_units: dict[int, tuple[float, list[Unit]]] = {}
+
+
+VILLAGES_SECONDS = 30.0
 
 
 def child_units(unit: Unit, level: str) -> list[Unit]:
@@ -229,21 +247,31 @@ def child_units(unit: Unit, level: str) -> list[Unit]:
     Provinces and communes change only when the official list is loaded (`flask units
     load`, a few times a year), so their lists are kept in memory for five minutes,
     detached from any session (only their columns are read); a province page then
-    does not load 170 communes on every request. Villages, which staff edit, are
-    always read fresh.
+    does not load 170 communes on every request. Villages, which commune staff edit,
+    are kept 30 seconds (as copies of no session, made from plain rows), and forgotten
+    at once in the process that edits them (`forget_villages`): an edit made through
+    another server process shows within 30 seconds, as a course sync does.
     """
-    parent = Unit.parent_id == unit.id if unit.level != NATION else true()
-    if level == VILLAGE:
-        return list(db.session.scalars(select(Unit).where(Unit.level == level, parent)))
     now = time.monotonic()
     kept = _child_units.get(unit.id)
     if kept is not None and kept[0] > now:
         return kept[1]
+    if level == VILLAGE:
+        units = [Unit(**dict(zip(_UNIT_KEYS, row, strict=True)))
+                 for row in db.session.connection().execute(_VILLAGES_OF, {"commune_id": unit.id})]
+        _child_units[unit.id] = (now + VILLAGES_SECONDS, units)
+        return units
+    parent = Unit.parent_id == unit.id if unit.level != NATION else true()
     units = list(db.session.scalars(select(Unit).where(Unit.level == level, parent)))
     for child in units:
         db.session.expunge(child)
     _child_units[unit.id] = (now + CHILD_UNITS_SECONDS, units)
     return units
+
+
+def forget_villages(commune_id: int) -> None:
+    """A village of this commune was created, renamed or retired."""
+    _child_units.pop(commune_id, None)
 
 
 @dataclass(frozen=True)
@@ -332,7 +360,7 @@ def dashboard(unit: Unit, sort: str = "name", descending: bool = False) -> Dashb
     """Everything the statistics page of `unit` shows."""
     level = CHILD_LEVEL.get(unit.level)
     candidates = child_units(unit, level) if level else []
-    own, figures = own_and_child_figures(unit, [u.id for u in candidates])
+    own, figures, target = page_figures(unit, [u.id for u in candidates])
     children = _children(unit, candidates, figures, own, sort, descending)
     total, months, course_figures = NO_FIGURES, {}, {}
     groups: dict[str, dict[str, Figures]] = {"sex": dict.fromkeys(SEX_VALUES, NO_FIGURES),
@@ -361,7 +389,7 @@ def dashboard(unit: Unit, sort: str = "name", descending: bool = False) -> Dashb
         unit=unit, breadcrumbs=breadcrumbs(unit), total=total, children=children, months=sorted(months.items()),
         courses=course_rows, by_sex=groups["sex"], by_age=groups["age"], by_mode=groups["mode"],
         adults_reached=adults,
-        target=target_of(unit))
+        target=target)
 
 
 def reader(user):

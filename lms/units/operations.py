@@ -206,7 +206,14 @@ def create_village(commune: Unit, name: str, division_type: str = "thôn", actor
     db.session.add(village)
     db.session.flush()
     _record(village, "created", None, name, date.today(), actor_id)
+    _villages_changed(commune.id)
     return village
+
+
+def _villages_changed(commune_id: int) -> None:
+    from lms.statistics.queries import forget_villages
+
+    forget_villages(commune_id)  # this process's dashboards list the change at once
 
 
 def rename_village(village: Unit, name: str, actor_id=None) -> Unit:
@@ -218,6 +225,7 @@ def rename_village(village: Unit, name: str, actor_id=None) -> Unit:
     if fold(name) != village.name_folded or name != village.name:
         _record(village, "renamed", village.name, name, date.today(), actor_id)
         _set_name(village, name)
+        _villages_changed(village.commune_id)
     return village
 
 
@@ -228,4 +236,5 @@ def retire_village(village: Unit, actor_id=None, replaced_by: Unit | None = None
     if replaced_by is not None and (replaced_by.commune_id != village.commune_id or replaced_by.id == village.id):
         _fail("village-merge-invalid")
     retire_unit(village, date.today() + timedelta(days=1), replaced_by, actor_id)
+    _villages_changed(village.commune_id)
     return village
