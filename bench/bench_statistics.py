@@ -398,7 +398,7 @@ def run(url: str, learners: int, progress: float, repeat: int, naive_repeat: int
     cold = time_pages(app, units, repeat, cold=True)
     figures = time_figures(app, units, repeat)
     naive = time_naive(app, units, naive_repeat)
-    writes = time_completion_writes(app, 100)
+    writes = time_completion_writes(app, 200)
     print(f"\n{'view':10} {'page p95':>9} {'changed p95':>12} {'figures p95':>12} {'naive med':>10} "
           f"{'naive/figures':>14} {'naive/page':>11}   (ms)")
     ok = True

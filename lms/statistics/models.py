@@ -15,12 +15,15 @@ also changes, through `rollup_keys`, the figures a dashboard shows for every uni
 the learner (village, commune, province, nation): the unit's totals (course 0, period
 and dimension 'all'), its breakdowns by sex, age band and mode (period 'all'), its
 months (dimension 'all') and its courses (period and dimension 'all'), plus, on the
-commune, the learners with no village ('village:none'). So the page of a unit reads its
-own rows and the totals of its children: a few hundred rows from two index ranges,
-whatever the number of learners. The nation is `unit_id` 0 (there is one; its `units`
+commune, the learners with no village ('village:none'), and, on every unit but a
+village, the totals of each unit directly below it ('unit:<child id>', a copy of the
+child's own totals kept under the parent). So the page of a unit reads one index range,
+its own rows: a few hundred, whatever the number of learners (a province's 168 communes
+are 840 neighbouring rows, not 168 separate lookups). The nation is `unit_id` 0 (there is one; its `units`
 row may be created after the first learners, and the writer must not depend on it).
 Nation and province rows are sharded (learner id modulo `ROLLUP_SHARDS`) against hot
-rows; commune and village rows are not (shard 0). The rollup is a function of the
+rows; commune and village rows are not (shard 0), and a child's row under its parent is
+sharded as the child's own rows are (it is exactly as hot). The rollup is a function of the
 counters (`rollup_keys`); `recount.py` checks and rebuilds both. The fine counters stay:
 they cost one row per event (against ~25 rollup rows), `flask statistics recount` diffs
 them cell by cell against the raw rows, and they are the only place that crosses
@@ -59,6 +62,7 @@ ROLLUP_SHARDS = 4  # divides SHARDS, so a counter's shard determines its rollup 
 NATION_ROLLUP = 0  # unit_id of the nation in stat_rollups (there is one nation; its row may not exist yet)
 ALL = "all"
 NO_VILLAGE = "village:none"
+CHILD = "unit:"  # dimension prefix of a child unit's totals kept under its parent
 ROLLUP_COLUMNS = ("unit_id", "course_id", "period", "dimension", "metric", "shard")
 KEY_COLUMNS = ("province_id", "commune_id", "village_id", "course_id", "month", "sex", "age_band", "mode",
                "metric", "shard")
@@ -103,8 +107,8 @@ class StatRollup(db.Model):
                                            comment="Course; 0 = all courses (and registrations)")
     period: Mapped[str] = mapped_column(String(7), primary_key=True, comment="'all' or a month YYYY-MM, Vietnam time")
     dimension: Mapped[str] = mapped_column(String(16), primary_key=True,
-                                           comment="'all', 'sex:<sex>', 'age:<band>', 'mode:<mode>' "
-                                                   "or 'village:none' (commune rows)")
+                                           comment="'all', 'sex:<sex>', 'age:<band>', 'mode:<mode>', "
+                                                   "'unit:<child unit id>' or 'village:none' (commune rows)")
     metric: Mapped[str] = mapped_column(String(12), primary_key=True,
                                         comment="registered, enrolled, started, completed, certified")
     shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False,
@@ -117,9 +121,13 @@ def rollup_keys(key: tuple) -> list[tuple]:
     province_id, commune_id, village_id, course_id, month, sex, band, mode, metric, shard = key
     hot = shard % ROLLUP_SHARDS
     units = [(NATION_ROLLUP, hot), (province_id, hot), (commune_id, 0)]
+    keys = [(NATION_ROLLUP, 0, ALL, f"{CHILD}{province_id}", metric, hot),
+            (province_id, 0, ALL, f"{CHILD}{commune_id}", metric, 0)]
     if village_id:
         units.append((village_id, 0))
-    keys = [] if village_id else [(commune_id, 0, ALL, NO_VILLAGE, metric, 0)]
+        keys.append((commune_id, 0, ALL, f"{CHILD}{village_id}", metric, 0))
+    else:
+        keys.append((commune_id, 0, ALL, NO_VILLAGE, metric, 0))
     for unit_id, unit_shard in units:
         keys += [(unit_id, 0, ALL, ALL, metric, unit_shard), (unit_id, 0, month, ALL, metric, unit_shard),
                  (unit_id, 0, ALL, "sex:" + sex, metric, unit_shard),

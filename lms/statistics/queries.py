@@ -1,10 +1,9 @@
 """Dashboard reads: sums over `stat_rollups`, never over learners, progress rows or the
 fine counters, so a page costs the same whatever the number of learners.
 
-The page of a unit reads two indexed ranges of the rollup (see `models.py`) and its
-target in one statement (`page_figures`): the rows of the unit itself (totals, sex, age
-band, mode, months, courses; summed over shards), and the totals (`course_id` 0, period
-and dimension 'all') of its children. The units themselves come from copies kept in
+The page of a unit reads one index range of the rollup (see `models.py`) and its target
+in one statement (`page_figures`): the rows of the unit (totals, sex, age band, mode,
+months, courses, and its children's totals; summed over shards). The units themselves come from copies kept in
 memory (`official_unit`, `child_units`), villages excepted. Who may read which unit is
 decided by `lms.access.scope_units` (see `may_read`).
 """
@@ -15,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import ARRAY, Integer, String, any_, bindparam, case, cast, func, literal, select, true, union_all
+from sqlalchemy import Integer, String, bindparam, case, cast, func, literal, select, true, union_all
 
 from lms.extensions import db
 from lms.statistics.models import (
@@ -23,6 +22,7 @@ from lms.statistics.models import (
     AGE_BANDS,
     ALL,
     CERTIFIED,
+    CHILD,
     COMPLETED,
     ENROLLED,
     METRICS,
@@ -109,27 +109,14 @@ def unit_rows(unit: Unit | None, *conditions) -> list:
     return db.session.execute(query).all()
 
 
-def child_unit_ids(unit: Unit | None) -> list[int]:
-    """Ids of the units directly below `unit` (None: the nation), current or not.
-
-    Read first and passed to the rollup query as a list: with a subquery instead,
-    PostgreSQL estimated thousands of matches and scanned the whole rollup (55 ms for a
-    province at 1,000,000 learners) where an index lookup per child takes under 1 ms.
-    """
-    if unit is None or unit.level == NATION:
-        query = select(Unit.id).where(Unit.level == PROVINCE)
-    else:
-        query = select(Unit.id).where(Unit.level == CHILD_LEVEL[unit.level], Unit.parent_id == unit.id)
-    return list(db.session.scalars(query))
-
-
 def child_totals(unit: Unit | None, *conditions) -> list:
-    """(child unit id, metric, value): the totals of every child of `unit` that has figures."""
-    query = (select(StatRollup.unit_id, StatRollup.metric, func.sum(StatRollup.value))
-             .where(StatRollup.unit_id.in_(child_unit_ids(unit)), StatRollup.course_id == 0,
-                    StatRollup.period == ALL, StatRollup.dimension == ALL, *conditions)
-             .group_by(StatRollup.unit_id, StatRollup.metric))
-    return db.session.execute(query).all()
+    """(child unit id, metric, value): the totals of every child of `unit` that has figures,
+    from the copies kept under the unit ('unit:<id>' rows)."""
+    query = (select(StatRollup.dimension, StatRollup.metric, func.sum(StatRollup.value))
+             .where(StatRollup.unit_id == rollup_id(unit), StatRollup.course_id == 0, StatRollup.period == ALL,
+                    StatRollup.dimension.startswith(CHILD, autoescape=True), *conditions)
+             .group_by(StatRollup.dimension, StatRollup.metric))
+    return [(int(dimension[len(CHILD):]), metric, value) for dimension, metric, value in db.session.execute(query)]
 
 
 NO_FIGURES = Figures()  # shared: figures are never changed once read
@@ -140,63 +127,53 @@ def _figures(values) -> Figures:
     return Figures(dict(zip(METRICS, values, strict=True)))
 
 
-_statements: dict[tuple[str, bool], object] = {}
-TARGET_ROW = -1  # child_id of the row that carries the unit's target
+_statements: dict[str, object] = {}
+TARGET_ROW = -1  # first column of the row that carries the unit's target
 
 
-def _page_statement(dialect: str, with_children: bool):
+def _page_statement(dialect: str):
     """Everything a dashboard reads, in one statement (UNION ALL), built once per process
     (building its expressions cost about as much as running it):
 
-    - the unit's own rollup rows, one SUM per metric, so rows come back pivoted, one per
-      (course, period, dimension), summed over shards (child_id 0);
-    - its children's totals, one row each (child_id: the child's id);
-    - its target, if set, as one more row (child_id TARGET_ROW; course_id: the adults to
-      reach; period: the due date as YYYY-MM-DD), a round trip less than its own query.
+    - the unit's rollup rows, one index range: one SUM per metric, so rows come back
+      pivoted, one per (course, period, dimension), summed over shards; its children's
+      totals are among them ('unit:<id>'). First column 0.
+    - its target, if set, as one more row (first column TARGET_ROW; course_id: the adults
+      to reach; period: the due date as YYYY-MM-DD): a round trip less than its own query.
     """
-    statement = _statements.get((dialect, with_children))
+    statement = _statements.get(dialect)
     if statement is not None:
         return statement
     sums = [func.sum(case((StatRollup.metric == metric, StatRollup.value), else_=0)) for metric in METRICS]
     groups = (StatRollup.course_id, StatRollup.period, StatRollup.dimension)
-    parts = [select(literal(0, Integer).label("child_id"), *groups, *sums)
-             .where(StatRollup.unit_id == bindparam("own_id")).group_by(*groups)]
-    if with_children:
-        if dialect == "postgresql":  # one array parameter: with one per child, 170 communes cost 5 ms more
-            among = StatRollup.unit_id == any_(bindparam("child_ids", type_=ARRAY(Integer)))
-        else:
-            among = StatRollup.unit_id.in_(bindparam("child_ids", expanding=True))
-        parts.append(select(StatRollup.unit_id, literal(0, Integer), literal(ALL, String), literal(ALL, String), *sums)
-                     .where(among, StatRollup.course_id == 0, StatRollup.period == ALL, StatRollup.dimension == ALL)
-                     .group_by(StatRollup.unit_id))
+    rollup = (select(literal(0, Integer).label("kind"), *groups, *sums)
+              .where(StatRollup.unit_id == bindparam("own_id")).group_by(*groups))
     # The date as text the same way on both engines (PostgreSQL's own date output
     # follows the server's DateStyle; SQLite stores it as YYYY-MM-DD).
     due = (func.to_char(_targets.c.due_on, "YYYY-MM-DD") if dialect == "postgresql"
            else cast(_targets.c.due_on, String))
-    parts.append(select(literal(TARGET_ROW, Integer), _targets.c.adults, due, literal("target", String),
-                        *[literal(0, Integer)] * len(METRICS))
-                 .where(_targets.c.unit_id == bindparam("unit_id")))
-    statement = union_all(*parts)
-    _statements[(dialect, with_children)] = statement
+    target = (select(literal(TARGET_ROW, Integer), _targets.c.adults, due, literal("target", String),
+                     *[literal(0, Integer)] * len(METRICS))
+              .where(_targets.c.unit_id == bindparam("unit_id")))
+    statement = _statements[dialect] = union_all(rollup, target)
     return statement
 
 
-def page_figures(unit: Unit, child_ids: list[int]) -> tuple[list, dict[int, Figures], Target | None]:
+def page_figures(unit: Unit) -> tuple[list, dict[int, Figures], Target | None]:
     """([(course_id, period, dimension, Figures)] of the unit itself, summed over shards;
-    {child id: Figures} of the children in `child_ids` that have figures; the unit's
-    target), read in one statement (`_page_statement`)."""
-    statement = _page_statement(db.session.get_bind().dialect.name, bool(child_ids))
-    parameters = {"own_id": rollup_id(unit), "unit_id": unit.id, **({"child_ids": child_ids} if child_ids else {})}
+    {child id: Figures} of its children that have figures; its target), read in one
+    statement (`_page_statement`)."""
+    statement = _page_statement(db.session.get_bind().dialect.name)
     own_rows, child_figures, target = [], {}, None
-    # Through the session's connection, not the ORM: these are plain rows, and a province
-    # has 200 of them.
-    for child_id, course_id, period, dimension, *values in db.session.connection().execute(statement, parameters):
-        if child_id > 0:  # unit ids start at 1
-            child_figures[child_id] = _figures(values)
-        elif child_id == 0:
-            own_rows.append((course_id, period, dimension, _figures(values)))
-        else:
+    # Through the session's connection, not the ORM: these are plain rows, 200 for a province.
+    for kind, course_id, period, dimension, *values in db.session.connection().execute(
+            statement, {"own_id": rollup_id(unit), "unit_id": unit.id}):
+        if kind == TARGET_ROW:
             target = Target(course_id, date.fromisoformat(period))
+        elif dimension.startswith(CHILD):
+            child_figures[int(dimension[len(CHILD):])] = _figures(values)
+        else:
+            own_rows.append((course_id, period, dimension, _figures(values)))
     return own_rows, child_figures, target
 
 
@@ -360,7 +337,7 @@ def dashboard(unit: Unit, sort: str = "name", descending: bool = False) -> Dashb
     """Everything the statistics page of `unit` shows."""
     level = CHILD_LEVEL.get(unit.level)
     candidates = child_units(unit, level) if level else []
-    own, figures, target = page_figures(unit, [u.id for u in candidates])
+    own, figures, target = page_figures(unit)
     children = _children(unit, candidates, figures, own, sort, descending)
     total, months, course_figures = NO_FIGURES, {}, {}
     groups: dict[str, dict[str, Figures]] = {"sex": dict.fromkeys(SEX_VALUES, NO_FIGURES),

@@ -89,6 +89,30 @@ def test_rebuild_agrees_with_the_writer(communes, course):
     assert stored_rollups() == rolled_up == expected_rollups() != {}
 
 
+def test_the_migration_copies_child_totals_as_the_writer_keeps_them(communes, course):
+    """Migration 8c3f2a6d1b70 fills the 'unit:<id>' rows of a database that had none."""
+    import importlib.util
+    from pathlib import Path
+
+    from sqlalchemy import delete
+
+    from lms.statistics.models import CHILD, StatRollup
+    from lms.units.operations import create_village
+
+    village = create_village(communes[0], "Thôn Đông")
+    for commune, place in ((communes[0], village), (communes[0], None), (communes[1], None), (communes[2], None)):
+        record_lesson_progress(new_learner(commune, village=place), course.lessons[0], 100)
+    written = stored_rollups()
+    assert any(key[3] == f"{CHILD}{village.id}" for key in written)
+    db.session.execute(delete(StatRollup).where(StatRollup.dimension.startswith(CHILD)))
+    path = next((Path(__file__).parents[2] / "migrations" / "versions").glob("*_8c3f2a6d1b70_*.py"))
+    spec = importlib.util.spec_from_file_location("child_totals_migration", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    migration.copy_child_totals(db.session.connection())
+    assert stored_rollups() == written == expected_rollups()
+
+
 def test_rebuild_stores_each_units_rollup_rows_together(communes, course):
     """The rollup is written in key order, into pages that keep room for updates, so a
     dashboard's index range reads few pages (PostgreSQL; SQLite stores it by key)."""

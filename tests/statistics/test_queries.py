@@ -50,8 +50,8 @@ def test_the_target_rides_along_in_the_page_statement_whatever_the_date_style(db
 
 
 def test_a_communes_villages_are_kept_and_an_edit_here_shows_at_once(db_session, make):
-    from lms.units.operations import create_village, rename_village, retire_village
     from lms.units.models import Unit
+    from lms.units.operations import create_village, rename_village, retire_village
 
     commune = make.commune()
     first = create_village(commune, "Thôn Một")
