@@ -35,9 +35,21 @@ def copy_child_totals(connection) -> None:
     connection.execute(sa.text(COPY_CHILD_TOTALS))
 
 
+OLD_COMMENT = "'all', 'sex:<sex>', 'age:<band>', 'mode:<mode>' or 'village:none' (commune rows)"
+NEW_COMMENT = "'all', 'sex:<sex>', 'age:<band>', 'mode:<mode>', 'unit:<child unit id>' or 'village:none' (commune rows)"
+
+
+def _comment(text: str) -> None:
+    if op.get_bind().dialect.name == "postgresql":  # SQLite keeps no column comments
+        op.alter_column("stat_rollups", "dimension", comment=text, existing_type=sa.String(length=16),
+                        existing_nullable=False)
+
+
 def upgrade():
+    _comment(NEW_COMMENT)
     copy_child_totals(op.get_bind())
 
 
 def downgrade():
     op.execute("DELETE FROM stat_rollups WHERE dimension LIKE 'unit:%'")
+    _comment(OLD_COMMENT)
