@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from lms.access import may
 from lms.errors import DomainError
@@ -79,7 +79,10 @@ def dashboard():
 def _symbols(locale: str) -> tuple[str, str, str]:
     from babel.numbers import format_percent, get_decimal_symbol, get_group_symbol
 
-    return get_group_symbol(locale), get_decimal_symbol(locale), format_percent(0, "0%", locale=locale)[1:]
+    symbols = get_group_symbol(locale), get_decimal_symbol(locale), format_percent(0, "0%", locale=locale)[1:]
+    if any(char in "".join(symbols) for char in "<>&\"'"):
+        raise ValueError(f"locale {locale}: number symbols {symbols} would need HTML escaping")  # see number_cells
+    return symbols
 
 
 def _fast_count(value: int, locale: str) -> str:
@@ -91,8 +94,11 @@ def _fast_count(value: int, locale: str) -> str:
 def _fast_rate(value: float, locale: str) -> str:
     """What `percent` writes ("#,##0.#%", half-even like Babel), without Babel's per-call work."""
     group, decimal_symbol, percent_sign = _symbols(locale)
-    tenths = (Decimal(str(value)) * 1000).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
-    whole, tenth = divmod(int(tenths), 10)
+    scaled = value * 1000
+    tenths = round(scaled)
+    if abs(scaled - int(scaled) - 0.5) < 1e-6:  # a tie, or near one: decide exactly as Babel does
+        tenths = int((Decimal(str(value)) * 1000).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+    whole, tenth = divmod(tenths, 10)
     text = f"{whole:,}".replace(",", group)
     return f"{text}{decimal_symbol}{tenth}{percent_sign}" if tenth else f"{text}{percent_sign}"
 
@@ -115,11 +121,24 @@ def format_cell(value, kind: str) -> str:
 
 
 def cells_formatter(format_cell):
-    """The <td> cells of one table row after the first, in one call (tables have hundreds of rows)."""
+    """The <td> cells of one table row after the first, in one call (tables have hundreds of rows).
+
+    Those cells are counts and rates: formatted, they hold digits, the locale's
+    separators and percent sign (`_symbols` refuses a locale whose symbols would need
+    escaping), a minus or a dash, so they are not escaped one by one."""
     def number_cells(row, kinds) -> Markup:
-        return Markup("".join(f'<td class="num">{escape(format_cell(value, kind))}</td>'  # noqa: S704  # nosec B704: each value is escaped
-                              for value, kind in zip(row[1:], kinds[1:], strict=True)))
+        if any(kind == "text" for kind in kinds[1:]):
+            raise ValueError("number_cells formats counts and rates only")
+        return Markup("".join([f'<td class="num">{format_cell(value, kind)}</td>'  # noqa: S704  # nosec B704: numbers only, see above
+                               for value, kind in zip(row[1:], kinds[1:], strict=True)]))
     return number_cells
+
+
+def _unit_links(board, may_read, unit_url) -> Markup:
+    """"Open a unit:" links to the child units the reader may open (a province has 170)."""
+    link = Markup('<a href="{}">{}</a>')
+    return Markup(" · ").join(link.format(unit_url(row.unit.id), row.unit.name)
+                              for row in board.children if row.unit and may_read(row.unit))
 
 
 def _unit_url():
@@ -133,7 +152,8 @@ def _reader():
     return queries.reader(current_user._get_current_object())
 
 
-def _charts(board, tables):
+def _charts(board, format_cell):
+    number = functools.partial(format_cell, kind="count")  # the tables' fast formatter, same text
     labels = exports.metric_labels()
     months = [month for month, _f in board.months]
     trend = charts.bar_chart(
@@ -186,11 +206,11 @@ def _figures_html(board, tables, sort: str, descending: bool, formatter) -> Mark
         if html is not None:
             _rendered_figures.move_to_end(key)
             return html
-    trend, per_course = _charts(board, tables)
+    trend, per_course = _charts(board, formatter)
     html = Markup(render_template(  # noqa: S704  # nosec B704: a rendered, autoescaped template
         "statistics/_figures.html", board=board, tables=tables, trend_chart=trend, course_chart=per_course,
         sort=sort, descending=descending, format_cell=formatter, number_cells=cells_formatter(formatter),
-        may_read=may_read, unit_url=_unit_url()))
+        unit_links=_unit_links(board, may_read, _unit_url())))
     with _rendered_lock:
         _rendered_figures[key] = html
         while len(_rendered_figures) > RENDERED_FIGURES_KEPT:

@@ -230,3 +230,19 @@ def test_rendered_tables_are_reused_only_while_the_figures_are_the_same(client, 
     after = {row[0]: _as_int(row[1], "vi") for row in _screen_table(_page(client, url), "units")}
     assert after[first.name] == registered[first.name] + 1
     assert len(views._rendered_figures) == kept + 1
+
+
+def test_unit_links_go_only_where_the_reader_may_go_and_names_are_escaped(client, login, make, data):
+    from lms.units.operations import create_village
+
+    first = data[0]
+    mine, other = create_village(first, "Thôn A & <B>"), create_village(first, "Thôn Khác")
+    for village in (mine, other):
+        new_learner(first, village=village)
+    member = make.staff("team_member", unit=first, villages=[mine])
+    db.session.flush()
+    login(member)
+    html = _page(client, f"/statistics/units/{first.id}")
+    assert f'<a href="/statistics/units/{mine.id}">Thôn A &amp; &lt;B&gt;</a>' in html
+    assert f"/statistics/units/{other.id}" not in html
+    assert "Thôn Khác" in [row[0] for row in _screen_table(html, "units")]  # its counts, without a link
