@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from lms.access import may
 from lms.errors import DomainError
@@ -81,7 +81,7 @@ def _symbols(locale: str) -> tuple[str, str, str]:
 
     symbols = get_group_symbol(locale), get_decimal_symbol(locale), format_percent(0, "0%", locale=locale)[1:]
     if any(char in "".join(symbols) for char in "<>&\"'"):
-        raise ValueError(f"locale {locale}: number symbols {symbols} would need HTML escaping")  # see number_cells
+        raise ValueError(f"locale {locale}: number symbols {symbols} would need HTML escaping")  # see cells_formatter
     return symbols
 
 
@@ -121,24 +121,28 @@ def format_cell(value, kind: str) -> str:
 
 
 def cells_formatter(format_cell):
-    """The <td> cells of one table row after the first, in one call (tables have hundreds of rows).
+    """The rows of a table's body, in one call (a province's table has 170 rows).
 
-    Those cells are counts and rates: formatted, they hold digits, the locale's
+    After the first column, cells are counts and rates: formatted, they hold digits, the locale's
     separators and percent sign (`_symbols` refuses a locale whose symbols would need
     escaping), a minus or a dash, so they are not escaped one by one."""
-    def number_cells(row, kinds) -> Markup:
-        if any(kind == "text" for kind in kinds[1:]):
-            raise ValueError("number_cells formats counts and rates only")
-        return Markup("".join([f'<td class="num">{format_cell(value, kind)}</td>'  # noqa: S704  # nosec B704: numbers only, see above
-                               for value, kind in zip(row[1:], kinds[1:], strict=True)]))
-    return number_cells
+    def cells(row, kinds) -> str:
+        return "".join([f'<td class="num">{format_cell(value, kind)}</td>'
+                        for value, kind in zip(row[1:], kinds[1:], strict=True)])
+
+    def table_rows(table) -> Markup:
+        """Every <tr> of a table's body: the first cell (a name) escaped, then the numbers."""
+        if any(kind == "text" for kind in table.kinds[1:]):
+            raise ValueError("table_rows formats counts and rates after the first column only")
+        return Markup("".join([f'<tr><th scope="row">{escape(row[0])}</th>{cells(row, table.kinds)}</tr>'  # noqa: S704  # nosec B704: names escaped, numbers only
+                               for row in table.rows]))
+    return table_rows
 
 
 def _unit_links(board, may_read, unit_url) -> Markup:
     """"Open a unit:" links to the child units the reader may open (a province has 170)."""
-    link = Markup('<a href="{}">{}</a>')
-    return Markup(" · ").join(link.format(unit_url(row.unit.id), row.unit.name)
-                              for row in board.children if row.unit and may_read(row.unit))
+    return Markup(" · ".join([f'<a href="{unit_url(row.unit.id)}">{escape(row.unit.name)}</a>'  # noqa: S704  # nosec B704: the name is escaped, the URL is built from an integer id
+                              for row in board.children if row.unit and may_read(row.unit)]))
 
 
 def _unit_url():
@@ -209,7 +213,7 @@ def _figures_html(board, tables, sort: str, descending: bool, formatter) -> Mark
     trend, per_course = _charts(board, formatter)
     html = Markup(render_template(  # noqa: S704  # nosec B704: a rendered, autoescaped template
         "statistics/_figures.html", board=board, tables=tables, trend_chart=trend, course_chart=per_course,
-        sort=sort, descending=descending, format_cell=formatter, number_cells=cells_formatter(formatter),
+        sort=sort, descending=descending, format_cell=formatter, table_rows=cells_formatter(formatter),
         unit_links=_unit_links(board, may_read, _unit_url())))
     with _rendered_lock:
         _rendered_figures[key] = html
