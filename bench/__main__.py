@@ -40,10 +40,12 @@ def runs(quick: bool) -> list[tuple[str, str, list[str]]]:
         ("learning", "bench_learning.py", ["--seconds", "5" if quick else "10", "--postgres"]),
         ("statistics", "bench_statistics.py", ["--learners", "10000" if quick else "100000",
                                                "--repeat", "20" if quick else "40", "--pages-only"]),
-        ("statistics", "bench_statistics.py", [*learners, "--repeat", "20" if quick else "40"]),
+        ("statistics", "bench_statistics.py", [*learners, "--repeat", "20" if quick else "40",
+                                               "--flat-against", "10000" if quick else "100000"]),
         ("statistics", "bench_statistics.py", ["--learners", "10000" if quick else "100000",
                                                "--repeat", "20" if quick else "40", "--pages-only", "--postgres"]),
-        ("statistics", "bench_statistics.py", [*learners, "--repeat", "20" if quick else "40", "--postgres"]),
+        ("statistics", "bench_statistics.py", [*learners, "--repeat", "20" if quick else "40", "--postgres",
+                                               "--flat-against", "10000" if quick else "100000"]),
         ("load", "load_mixed.py", ["--quick"] if quick else ["--seconds", "180"]),
     ]
 
@@ -67,28 +69,6 @@ def machine() -> str:
 
     return (f"{platform.node() or 'host'}: {cpu}, {os.cpu_count()} cores{memory}; {platform.platform()}; "
             f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}")
-
-
-def flatness(rows: list[dict]) -> list[dict]:
-    """Rows comparing each dashboard's p95 at two dataset sizes (target: flat at 10×)."""
-    import re
-
-    sizes: dict[tuple[str, str], dict[int, float]] = {}
-    for row in rows:
-        match = re.fullmatch(r"dashboard (\w+) page p95 \((\w+), ([\d,]+) learners\)", row["figure"])
-        if match:
-            view, engine, learners = match.groups()
-            sizes.setdefault((view, engine), {})[int(learners.replace(",", ""))] = row["measured"]
-    extra = []
-    for (view, engine), by_size in sizes.items():
-        if len(by_size) >= 2:
-            small, large = min(by_size), max(by_size)
-            growth = by_size[large] / by_size[small]
-            extra.append({"figure": f"dashboard {view} page p95 from {small:,} to {large:,} learners ({engine})",
-                          "target": "flat (≤ 1.5×)", "measured": by_size[large], "unit": "ms",
-                          "reference": by_size[small], "ratio": round(growth, 2), "met": growth <= 1.5,
-                          "note": "reference: the same page on the smaller dataset"})
-    return extra
 
 
 def table(rows: list[dict]) -> str:
@@ -131,7 +111,6 @@ def main(argv: list[str] | None = None) -> int:
             failed.append(f"{script} {' '.join(arguments)}".strip())
     rows = [json.loads(line) for line in results.read_text(encoding="utf-8").splitlines() if line.strip()]
     results.unlink()
-    rows += flatness(rows)
     text = table(rows)
     print("\n" + text)
     minutes = (time.perf_counter() - started) / 60
