@@ -35,6 +35,10 @@ def _reset_database(app) -> None:
     from flask_migrate import upgrade
 
     with app.app_context():
+        expected = os.environ.get("LMS_TEST_ENGINE")  # .ci/run: the PostgreSQL leg must run on PostgreSQL
+        if expected and db.engine.dialect.name != expected:
+            pytest.exit(f"LMS_TEST_ENGINE={expected} but the tests would run on {db.engine.dialect.name}: "
+                        "is TEST_DATABASE_URL set?", returncode=2)
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as conn:
                 conn.execute(text("DROP SCHEMA public CASCADE"))
