@@ -3,9 +3,9 @@ fine counters, so a page costs the same whatever the number of learners.
 
 The page of a unit reads one index range of the rollup (see `models.py`) and its target
 in one statement (`page_figures`): the rows of the unit (totals, sex, age band, mode,
-months, courses, and its children's totals; summed over shards). The units themselves come from copies kept in
-memory (`official_unit`, `child_units`), villages excepted. Who may read which unit is
-decided by `lms.access.scope_units` (see `may_read`).
+months, courses, and its children's totals; summed over shards). The units themselves
+come from copies kept in memory (`official_unit`, `child_units`). Who may read which
+unit is decided by `lms.access.scope_units` (see `may_read`).
 """
 
 from __future__ import annotations
@@ -201,12 +201,13 @@ def official_unit(unit_id: int) -> Unit:
     unit = db.session.get(Unit, unit_id)
     if unit is None or unit.level == VILLAGE:
         return unit
-    copy = Unit(**{column.key: getattr(unit, column.key) for column in Unit.__table__.columns})
+    copy = _unit_copy(getattr(unit, key) for key in _UNIT_KEYS)
     _official_units[unit_id] = (now + CHILD_UNITS_SECONDS, copy)
     return copy
 
 
 CHILD_UNITS_SECONDS = 300.0
+VILLAGES_SECONDS = 30.0
 _units = Unit.__table__
 _UNIT_KEYS = [column.key for column in _units.columns]
 # A commune's villages as plain rows, made into Units of no session: the ORM's loading
@@ -215,7 +216,9 @@ _VILLAGES_OF = select(_units).where(_units.c.level == VILLAGE, _units.c.parent_i
 _child_units: dict[int, tuple[float, list[Unit]]] = {}
 
 
-VILLAGES_SECONDS = 30.0
+def _unit_copy(values) -> Unit:
+    """A Unit of no session from its column values (in table order): only displayed, never written."""
+    return Unit(**dict(zip(_UNIT_KEYS, values, strict=True)))
 
 
 def child_units(unit: Unit, level: str) -> list[Unit]:
@@ -234,8 +237,7 @@ def child_units(unit: Unit, level: str) -> list[Unit]:
     if kept is not None and kept[0] > now:
         return kept[1]
     if level == VILLAGE:
-        units = [Unit(**dict(zip(_UNIT_KEYS, row, strict=True)))
-                 for row in db.session.connection().execute(_VILLAGES_OF, {"commune_id": unit.id})]
+        units = [_unit_copy(row) for row in db.session.connection().execute(_VILLAGES_OF, {"commune_id": unit.id})]
         _child_units[unit.id] = (now + VILLAGES_SECONDS, units)
         return units
     parent = Unit.parent_id == unit.id if unit.level != NATION else true()

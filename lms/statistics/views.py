@@ -81,7 +81,7 @@ def _symbols(locale: str) -> tuple[str, str, str]:
 
     symbols = get_group_symbol(locale), get_decimal_symbol(locale), format_percent(0, "0%", locale=locale)[1:]
     if any(char in "".join(symbols) for char in "<>&\"'"):
-        raise ValueError(f"locale {locale}: number symbols {symbols} would need HTML escaping")  # see cells_formatter
+        raise ValueError(f"locale {locale}: number symbols {symbols} would need HTML escaping")  # see table_rows_formatter
     return symbols
 
 
@@ -120,7 +120,7 @@ def format_cell(value, kind: str) -> str:
     return cell_formatter(locale_code())(value, kind)
 
 
-def cells_formatter(format_cell):
+def table_rows_formatter(format_cell):
     """The rows of a table's body, in one call (a province's table has 170 rows).
 
     After the first column, cells are counts and rates: formatted, they hold digits, the locale's
@@ -181,9 +181,9 @@ def show_unit(unit_id: int):
     sort, descending = _sort_args()
     board = queries.dashboard(unit, sort, descending)
     tables = exports.dashboard_tables(board, locale_code())
-    formatter = cell_formatter(locale_code())
-    return render_template("statistics/dashboard.html", board=board, format_cell=formatter, may_read=_reader(),
-                           figures_html=_figures_html(board, tables, sort, descending, formatter),
+    formatter, may_read = cell_formatter(locale_code()), _reader()
+    return render_template("statistics/dashboard.html", board=board, format_cell=formatter, may_read=may_read,
+                           figures_html=_figures_html(board, tables, sort, descending, formatter, may_read),
                            may_set_target=may(current_user, "set_targets", unit))
 
 
@@ -192,7 +192,7 @@ _rendered_lock = threading.Lock()
 RENDERED_FIGURES_KEPT = 256  # about 40 KB each
 
 
-def _figures_html(board, tables, sort: str, descending: bool, formatter) -> Markup:
+def _figures_html(board, tables, sort: str, descending: bool, formatter, may_read) -> Markup:
     """The tables and charts of a dashboard, rendered once per distinct content.
 
     They are a pure function of the figures, the locale, the sort order and which child
@@ -200,7 +200,6 @@ def _figures_html(board, tables, sort: str, descending: bool, formatter) -> Mark
     is a new key (never a stale page), an unchanged one skips two thirds of the page's
     rendering. The figures themselves are read fresh on every request.
     """
-    may_read = _reader()
     links = tuple((row.unit.id, bool(may_read(row.unit))) for row in board.children if row.unit)
     content = [(table.title, table.headers, table.rows) for table in tables.values()]  # plain lists: a fast repr
     key = hashlib.blake2b(repr((locale_code(), board.unit.id, board.unit.name, sort, descending, links,
@@ -213,7 +212,7 @@ def _figures_html(board, tables, sort: str, descending: bool, formatter) -> Mark
     trend, per_course = _charts(board, formatter)
     html = Markup(render_template(  # noqa: S704  # nosec B704: a rendered, autoescaped template
         "statistics/_figures.html", board=board, tables=tables, trend_chart=trend, course_chart=per_course,
-        sort=sort, descending=descending, format_cell=formatter, table_rows=cells_formatter(formatter),
+        sort=sort, descending=descending, format_cell=formatter, table_rows=table_rows_formatter(formatter),
         unit_links=_unit_links(board, may_read, _unit_url())))
     with _rendered_lock:
         _rendered_figures[key] = html
