@@ -7,17 +7,27 @@ BIN := $(VENV)/bin
 export FLASK_APP := wsgi.py
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run setup install install-dev test lint translations-extract translations-update translations-compile bench clean
+.PHONY: run setup install install-dev lock test lint translations-extract translations-update translations-compile bench clean
 
+# Installs only what the hash-locked files name (`--require-hashes`): a package whose
+# archive differs from the one locked, or that the lock forgot, stops the install.
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.txt
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.txt
 	touch $@
+
+# Re-resolve the locks from requirements*.in (after editing a pin there). The machine's
+# own pip settings (local wheel folders) are left out, so the hashes are the registry's.
+lock: install-dev
+	for f in requirements requirements-dev; do \
+	  env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null CUSTOM_COMPILE_COMMAND="make lock" \
+	    $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	      --no-emit-index-url --no-emit-find-links -o $$f.txt $$f.in || exit 1; \
+	done
 
 install: $(VENV)/.runtime
 install-dev: $(VENV)/.dev
@@ -46,8 +56,11 @@ run: setup
 test: install-dev translations-compile
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# ruff over everything; mypy --strict over the modules listed in pyproject.toml
+# ([tool.mypy] files), a list that only grows.
 lint: install-dev
 	$(BIN)/ruff check lms certificates courses tests bench
+	$(BIN)/mypy
 
 bench: install-dev translations-compile
 	@command -v wrk >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || \

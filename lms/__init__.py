@@ -6,7 +6,14 @@ from pathlib import Path
 
 from flask import Flask
 
-from lms.config import Config, default_database_url, instance_secret
+from lms.config import (
+    SECRET_SETTINGS,
+    Config,
+    UnsafeProductionConfigError,
+    default_database_url,
+    instance_secret,
+    production_problems,
+)
 
 
 def create_app(config: type | None = None, **overrides) -> Flask:
@@ -15,6 +22,7 @@ def create_app(config: type | None = None, **overrides) -> Flask:
     app.config.from_object(config or Config)
     app.config.update(overrides)
     configure_secrets(app)
+    configure_logging(app)
     configure_database(app)
     configure_extensions(app)
     configure_i18n(app)
@@ -26,10 +34,21 @@ def create_app(config: type | None = None, **overrides) -> Flask:
 
 
 def configure_secrets(app: Flask) -> None:
-    for name, filename in (("SECRET_KEY", "secret_key"), ("IDENTITY_HASH_KEY", "identity_key"),
-                           ("CERTIFICATE_KEY", "certificate_key")):
+    """Production must bring its own secrets; elsewhere they are generated once into instance/."""
+    if app.config.get("LMS_ENV") == "production":
+        problems = production_problems(app.config)
+        if problems:
+            raise UnsafeProductionConfigError("LMS_ENV=production refuses to start: " + "; ".join(problems))
+        return
+    for name, filename in SECRET_SETTINGS:
         if not app.config.get(name):
             app.config[name] = instance_secret(filename)
+
+
+def configure_logging(app: Flask) -> None:
+    from lms.core import request_log
+
+    request_log.configure_logging(app)
 
 
 def configure_database(app: Flask) -> None:

@@ -37,15 +37,48 @@ def instance_secret(name: str) -> str:
     return path.read_text().strip()
 
 
+SECRET_SETTINGS = (("SECRET_KEY", "secret_key"), ("IDENTITY_HASH_KEY", "identity_key"),
+                   ("CERTIFICATE_KEY", "certificate_key"))
+MIN_SECRET_LENGTH = 32
+
+
+class UnsafeProductionConfigError(RuntimeError):
+    """Raised by create_app when LMS_ENV=production is set with settings only fit for a demo."""
+
+
+def production_problems(config: dict[str, object]) -> list[str]:
+    """What makes this configuration unfit for production (an empty list when it is fit).
+
+    Generated secrets live in one machine's `instance/` folder: a second server would sign
+    sessions and certificate codes with other keys, and a lost folder makes every national ID
+    hash useless for duplicate detection. So production takes them from the environment."""
+    problems = [f"{name} must be set in the environment (at least {MIN_SECRET_LENGTH} characters)"
+                for name, _filename in SECRET_SETTINGS
+                if len(str(config.get(name) or "")) < MIN_SECRET_LENGTH]
+    if not config.get("SQLALCHEMY_DATABASE_URI"):
+        problems.append("DATABASE_URL must be set (the SQLite file under instance/ is for trying the app)")
+    if not config.get("SESSION_COOKIE_SECURE"):
+        problems.append("SESSION_COOKIE_SECURE must stay on (production is served over HTTPS)")
+    if config.get("LOG_EXCEPTION_MESSAGES"):
+        problems.append("LMS_LOG_EXCEPTION_MESSAGES must be off (exception messages may hold personal data)")
+    return problems
+
+
 def default_database_url() -> str:
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{INSTANCE_DIR / 'lms.sqlite3'}"
 
 
 class Config:
+    # "production" makes create_app refuse generated secrets and insecure cookies.
+    LMS_ENV = os.environ.get("LMS_ENV", "development").strip().lower()
+    LOG_LEVEL = os.environ.get("LMS_LOG_LEVEL", "INFO").upper()
+    LOG_REQUESTS = env_bool("LMS_LOG_REQUESTS", True)
+    LOG_EXCEPTION_MESSAGES = env_bool("LMS_LOG_EXCEPTION_MESSAGES", False)
+
     SECRET_KEY = os.environ.get("SECRET_KEY") or None  # filled by create_app if unset
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or None
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = {"pool_pre_ping": True}
     # Keyed hashes of national ID numbers use their own key, so rotating SECRET_KEY
     # (sessions) does not break duplicate detection.
     IDENTITY_HASH_KEY = os.environ.get("IDENTITY_HASH_KEY") or None

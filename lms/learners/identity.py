@@ -68,7 +68,7 @@ MESSAGES = {
 }
 
 
-def _fail(code: str, **params) -> NationalIdError:
+def _fail(code: str, **params: object) -> NationalIdError:
     return NationalIdError(code, MESSAGES[code], field="national_id", **params)
 
 
