@@ -25,12 +25,9 @@ would need the raw file, national ID numbers included, stored between requests.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import re
 import secrets
-import zipfile
 from collections.abc import Generator
 from dataclasses import dataclass, field
 
@@ -49,7 +46,7 @@ from lms.learners.identity import MESSAGES as ID_MESSAGES
 from lms.learners.identity import check_national_id, national_id_hash
 from lms.learners.models import FEMALE, MALE, Consent, Learner
 from lms.learners.operations import current_consent_version
-from lms.team import queries
+from lms.team import queries, tables
 from lms.team.models import IMPORTED, PENDING, LearnerImport
 from lms.team.operations import new_usernames
 from lms.text import clean_text, fold, person_sort_key
@@ -114,6 +111,13 @@ FILE_MESSAGES = {
                           "as .xlsx or “CSV UTF-8” and upload it again."),
     "file-columns": _l("Columns missing: {columns}. Download the template and copy your data into it."),
     "file-column-twice": _l("The column {column} appears twice. Keep only one."),
+    # Limits of lms.team.tables, checked while the file is read (decompression bombs).
+    "file-inflated": _l("The file unpacks to more than {limit} MB, far more than a list of learners needs. "
+                        "Copy only the list into a new workbook, save it and upload it again."),
+    "file-cell-long": _l("A cell or line of the file has more than {limit} characters, which no list of "
+                         "learners has. Check the file, save it again and upload it again."),
+    "file-row-wide": _l("A row of the file has more than {limit} cells. Keep only the columns of the "
+                        "template, save the file and upload it again."),
 }
 
 
@@ -143,33 +147,11 @@ def read_table(filename: str, data: bytes) -> list[list[str]]:
     raise _file_error("file-type")
 
 
-def _cell_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value)
-
-
 def _read_xlsx(data: bytes) -> list[list[str]]:
-    import openpyxl
-
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as error:
-        raise _file_error("file-unreadable") from error
-    except Exception as error:  # openpyxl raises its own classes for broken packages
-        raise _file_error("file-unreadable") from error
-    try:
-        sheet = book.worksheets[0]
-        rows = []
-        for row in sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True):
-            rows.append([_cell_text(value) for value in row])
-            if len(rows) > MAX_ROWS + 1:
-                raise _file_error("file-rows", limit=MAX_ROWS)
-        return rows
-    finally:
-        book.close()
+        return tables.read_xlsx(data, max_rows=MAX_ROWS, max_columns=MAX_COLUMNS)
+    except tables.TableError as error:
+        raise _file_error(error.code, **error.params) from error
 
 
 def _read_csv(data: bytes) -> list[list[str]]:
@@ -177,17 +159,10 @@ def _read_csv(data: bytes) -> list[list[str]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise _file_error("file-encoding") from error
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    rows = []
     try:
-        for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
-            rows.append(row[:MAX_COLUMNS])
-            if len(rows) > MAX_ROWS + 1:
-                raise _file_error("file-rows", limit=MAX_ROWS)
-    except csv.Error as error:
-        raise _file_error("file-unreadable") from error
-    return rows
+        return tables.read_csv(text, max_rows=MAX_ROWS, max_columns=MAX_COLUMNS)
+    except tables.TableError as error:
+        raise _file_error(error.code, **error.params) from error
 
 
 def map_header(header: list[str]) -> tuple[dict[str, int], list[str]]:
