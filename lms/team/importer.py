@@ -26,7 +26,6 @@ would need the raw file, national ID numbers included, stored between requests.
 from __future__ import annotations
 
 import math
-import re
 import secrets
 from collections.abc import Generator
 from dataclasses import dataclass, field
@@ -45,7 +44,7 @@ from lms.learners.consent import LEARNING, TEXTS
 from lms.learners.identity import MESSAGES as ID_MESSAGES
 from lms.learners.identity import check_national_id, national_id_hash
 from lms.learners.models import FEMALE, MALE, Consent, Learner
-from lms.learners.operations import current_consent_version
+from lms.learners.operations import NAME_MESSAGES, current_consent_version, validate_name
 from lms.team import queries, tables
 from lms.team.models import IMPORTED, PENDING, LearnerImport
 from lms.team.operations import new_usernames
@@ -79,13 +78,11 @@ _ALIASES = {fold(h): column for column, pair in HEADERS.items() for h in pair} |
     "dien thoai": "phone", "sdt": "phone", "thon": "village", "to dan pho": "village", "gioi": "sex",
 }
 _SEXES = {"nam": MALE, "male": MALE, "m": MALE, "nu": FEMALE, "female": FEMALE, "f": FEMALE}
-_NAME = re.compile(r"^[^\W\d_]+(?:[ '’.\-][^\W\d_]+)*\.?$")
 
 MESSAGES = {
     "required": _l("This cell is empty. Fill it in: the column is required."),
     "too-long": _l("The cell is longer than {limit} characters. Shorten it."),
     "formula": _l("The cell holds a spreadsheet formula. Type the value itself instead."),
-    "name-invalid": _l("A name has 2–120 letters, spaces, apostrophes or hyphens. Type it as on the ID card."),
     "year-invalid": _l("Write the birth year with 4 digits, between {low} and {high} (e.g. 1968)."),
     "sex-invalid": _l("Write Nam or Nữ (male or female)."),
     "phone-invalid": _l("Write a mobile number of 10 digits starting with 03, 05, 07, 08 or 09, or leave it empty."),
@@ -96,6 +93,7 @@ MESSAGES = {
     "dup-file": _l("Same person as row {row} ({what}). Keep one of the two rows."),
     "dup-db": _l("Already registered ({what}). This row will be skipped."),
     **ID_MESSAGES,
+    **NAME_MESSAGES,
 }
 WHAT = {"phone": _l("same phone"), "national_id": _l("same ID number"),
         "name_year": _l("same name and birth year")}
@@ -316,8 +314,11 @@ def _validate_row(number: int, raw: dict, village_ids: dict, allowed: set[int] |
         if column in values and not values[column]:
             problems.append(_problem(number, column, "required"))
     name = values.get("full_name") or ""
-    if name and (not 2 <= len(name) <= 120 or not _NAME.match(name)):
-        problems.append(_problem(number, "full_name", "name-invalid"))
+    if name:
+        try:
+            name = validate_name(name)  # the same rule as every form (lms.text.name_problem)
+        except DomainError as error:
+            problems.append(_problem(number, "full_name", error.code, **error.params))
     year = None
     if values.get("birth_year"):
         text = values["birth_year"].removesuffix(".0")
