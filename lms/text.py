@@ -143,14 +143,14 @@ def normalise_name(value: str | None) -> str:
 
 def describe_character(ch: str) -> dict:
     """How a message shows one character: itself (on a dotted circle if it is a mark) and U+XXXX."""
-    return {"char": "\u25cc" + ch if unicodedata.combining(ch) else ch, "code": f"U+{ord(ch):04X}"}
+    return {"char": "\u25cc" + ch if unicodedata.combining(ch) else ch, "codepoint": f"U+{ord(ch):04X}"}
 
 
 def name_problem(name: str) -> tuple[str, dict] | None:
     """Why a normalised full name is refused, as (code, params), or None if it is a name.
 
     Codes: "name-invalid" (length or shape) and "name-character" with the first
-    character outside the rule in `char` and `code` (e.g. "😀", "U+1F600").
+    character outside the rule in `char` and `codepoint` (e.g. "😀", "U+1F600").
     """
     if not NAME_MIN <= len(name) <= NAME_MAX:
         return "name-invalid", {}

@@ -31,7 +31,7 @@ def validate_residence(commune: Unit | None, village: Unit | None) -> None:
 
 NAME_MESSAGES = {
     "name-invalid": _l("Enter the full name as on the ID card (2–120 characters)."),
-    "name-character": _l("A name cannot contain “{char}” ({code}). Write it with the letters of the Vietnamese "
+    "name-character": _l("A name cannot contain “{char}” ({codepoint}). Write it with the letters of the Vietnamese "
                          "alphabet, as on the ID card; spaces, apostrophes (') and hyphens (-) may stand "
                          "between words."),
     "name-shape": _l("Start and end the name with a letter; an apostrophe or a hyphen stands between "
@@ -137,6 +137,8 @@ def update_learner(learner: Learner, *, actor, full_name: str, birth_year: int |
         record("learner.update", actor=actor, learner=learner, fields=changed)
         if "village_id" in changed:
             events.learner_moved.send(learner, old_commune_id=learner.commune_id, old_village_id=old_village_id)
+        if "full_name" in changed:
+            events.learner_renamed.send(learner)
     return {"changed": changed}
 
 
