@@ -17,6 +17,10 @@ multi-page PDF for community teams to print in bulk)::
     with open("print-run.pdf", "wb") as out:           # constant memory, any count
         pages = render_many(rows_as_certificate_data, out, progress=print)
 
+A character the fonts cannot draw is printed as U+FFFD (``printable_text``), so a
+certificate always renders; for bulk printing, leave out what ``unprintable_fields``
+reports and pass it as ``render_many(..., not_printed=[...])``, listed on a last page.
+
 On the verification page: ``is_well_formed(typed)`` catches typos before any
 lookup; then look up ``normalize_code(typed)``.
 """
@@ -31,24 +35,30 @@ from certificates.codes import (
 )
 from certificates.render import (
     LABELS,
+    REPLACEMENT,
     CertificateData,
     plan_page,
+    printable_text,
     render_certificate,
     render_many,
+    unprintable_fields,
     unsupported_characters,
 )
 
 __all__ = [
     "ALPHABET",
     "LABELS",
+    "REPLACEMENT",
     "CertificateData",
     "format_code",
     "is_well_formed",
     "make_verification_code",
     "normalize_code",
     "plan_page",
+    "printable_text",
     "render_certificate",
     "render_many",
+    "unprintable_fields",
     "unsupported_characters",
     "verify_code",
 ]

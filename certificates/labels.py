@@ -19,6 +19,9 @@ LABELS: dict[str, dict[str, str]] = {
         "serial": "Số hiệu",
         "code": "Mã xác minh",
         "scan": "Quét mã QR để xác minh",
+        "not_printed_title": "Chưa in được: {count} giấy chứng nhận",
+        "not_printed_hint": "Tên trên các giấy chứng nhận này có ký tự mà phông chữ của giấy chứng nhận "
+                            "không in được. Hãy sửa tên học viên cho đúng như trên căn cước, rồi in lại.",
     },
     "en": {
         "programme": "Digital Literacy for All",
@@ -31,5 +34,8 @@ LABELS: dict[str, dict[str, str]] = {
         "serial": "Serial no.",
         "code": "Verification code",
         "scan": "Scan the QR code to verify",
+        "not_printed_title": "Not printed: {count} certificate(s)",
+        "not_printed_hint": "The names on these certificates have characters the certificate font cannot "
+                            "print. Correct the learner's name as on the ID card, then print again.",
     },
 }

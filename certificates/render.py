@@ -33,9 +33,10 @@ from __future__ import annotations
 import datetime
 import hashlib
 import io
+import logging
 import threading
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -71,6 +72,14 @@ CENTER_X = PAGE_WIDTH / 2
 WIDE_TEXT = 680.0  # width available to the name and the course title
 QR_SIZE = 100.0  # ~35 mm: easy for a phone camera from a printed page
 QR_QUIET_MODULES = 4  # blank border the QR standard requires around the code
+#: Printed for a character the fonts cannot draw (a stored name from before the name
+#: rule, say): the standard replacement character, which the fonts have.
+REPLACEMENT = "\ufffd"
+#: The fields of CertificateData that are printed as text.
+TEXT_FIELDS = ("full_name", "course_title", "commune_name", "province_name", "serial", "verification_code",
+               "verify_url")
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -152,15 +161,47 @@ def clean_text(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).split())
 
 
-def unsupported_characters(text: str) -> str:
-    """Characters of ``text`` the certificate font cannot draw (empty string if none).
-
-    Use it to validate names in forms; rendering refuses such text rather than
-    printing an empty box in someone's name.
-    """
+def _glyph_maps() -> tuple[dict[int, int], ...]:
     register_fonts()
-    glyphs = pdfmetrics.getFont(FONT_REGULAR).face.charToGlyph
-    return "".join(sorted({ch for ch in clean_text(text) if ord(ch) not in glyphs}))
+    return tuple(pdfmetrics.getFont(name).face.charToGlyph for name in (FONT_REGULAR, FONT_BOLD))
+
+
+def _drawable(ch: str, maps: tuple[dict[int, int], ...]) -> bool:
+    """A glyph of its own in every certificate font (glyph 0 is the empty box, .notdef)."""
+    return all(glyphs.get(ord(ch)) for glyphs in maps)
+
+
+def unsupported_characters(text: str) -> str:
+    """Characters of ``text`` the certificate fonts cannot draw (empty string if none)."""
+    maps = _glyph_maps()
+    return "".join(sorted({ch for ch in clean_text(text) if not _drawable(ch, maps)}))
+
+
+def printable_text(text: str) -> tuple[str, int]:
+    """``text`` as the certificate prints it, and how many characters had to be replaced.
+
+    A character the fonts cannot draw becomes its compatibility form when the fonts
+    draw that (full-width "Ａ" → "A", the ligature "ﬁ" → "fi"), else REPLACEMENT: a
+    certificate is always printed, never an empty box or an error.
+    """
+    maps = _glyph_maps()
+    out, replaced = [], 0
+    for ch in clean_text(text):
+        if _drawable(ch, maps):
+            out.append(ch)
+            continue
+        replaced += 1
+        compatible = unicodedata.normalize("NFKC", ch)
+        out.append(compatible if compatible != ch and all(_drawable(c, maps) for c in compatible) else REPLACEMENT)
+    return "".join(out), replaced
+
+
+def unprintable_fields(data: CertificateData) -> tuple[str, ...]:
+    """Fields of ``data`` that cannot be printed exactly as stored (empty, or with a
+    character the fonts cannot draw). A bulk print leaves such certificates out and
+    lists them (see :func:`render_many`); a single certificate is still rendered."""
+    return tuple(field for field in TEXT_FIELDS
+                 if not clean_text(getattr(data, field)) or printable_text(getattr(data, field))[1])
 
 
 def _format_date(day: datetime.date, locale: str) -> str:
@@ -189,22 +230,18 @@ def plan_page(data: CertificateData) -> PagePlan:
     if not isinstance(data.completed_on, datetime.date):
         raise TypeError(f"completed_on must be a datetime.date, got {type(data.completed_on).__name__}")
     label = LABELS[data.locale]
-    name = clean_text(data.full_name)
-    course = clean_text(data.course_title)
-    commune = clean_text(data.commune_name)
-    province = clean_text(data.province_name)
-    serial = clean_text(data.serial)
-    code = clean_text(data.verification_code)
-    if is_well_formed(code):
-        code = format_code(code)  # accept the stored form "K7QM2XHP94T", print "K7QM-2XHP-94T"
-    url = data.verify_url.strip()
-    for field, value in (("full_name", name), ("course_title", course), ("commune_name", commune),
-                         ("province_name", province), ("serial", serial), ("verification_code", code), ("verify_url", url)):
+    text = {}
+    for field in TEXT_FIELDS:
+        value, replaced = printable_text(getattr(data, field))
         if not value:
             raise ValueError(f"{field} is empty")
-        missing = unsupported_characters(value)
-        if missing:
-            raise ValueError(f"{field} has characters the certificate font cannot print: {missing!r}")
+        if replaced:  # never the characters themselves: they are part of someone's name
+            _log.warning("certificate %s: %d character(s) of %s cannot be drawn; printed as U+FFFD",
+                         printable_text(data.serial)[0][:40], replaced, field)
+        text[field] = value
+    name, course, commune, province, serial, code, url = (text[field] for field in TEXT_FIELDS)
+    if is_well_formed(code):
+        code = format_code(code)  # accept the stored form "K7QM2XHP94T", print "K7QM-2XHP-94T"
 
     texts = [
         PlacedText(label["programme"], FONT_REGULAR, 15, CENTER_X, 527, color=RED, field="programme"),
@@ -348,15 +385,45 @@ def render_certificate(data: CertificateData) -> bytes:
     return buffer.getvalue()
 
 
+def _draw_not_printed(canvas: Canvas, label: dict[str, str], items: Sequence[CertificateData]) -> None:
+    """The last page(s) of a bulk print: which certificates were left out, and why.
+
+    One line per certificate: serial, then the name as far as the fonts can draw it,
+    so the team can find the learner and correct the name.
+    """
+    per_page = 26
+    for start in range(0, len(items), per_page):
+        canvas.setFillColorRGB(*RED)
+        canvas.setFont(FONT_BOLD, 20)
+        canvas.drawString(MARGIN, PAGE_HEIGHT - 80, label["not_printed_title"].format(count=len(items)))
+        canvas.setFillColorRGB(*INK)
+        hint = fit_text(label["not_printed_hint"], FONT_REGULAR, max_width=PAGE_WIDTH - 2 * MARGIN,
+                        max_height=34, max_size=11, min_size=8)
+        for i, line in enumerate(hint.lines):
+            canvas.setFont(FONT_REGULAR, hint.size)
+            canvas.drawString(MARGIN, PAGE_HEIGHT - 104 - i * hint.size * LINE_SPACING, line)
+        for i, data in enumerate(items[start:start + per_page]):
+            line = f"{printable_text(data.serial)[0]}   {printable_text(data.full_name)[0]}"
+            fitted = fit_text(line, FONT_REGULAR, max_width=PAGE_WIDTH - 2 * MARGIN, max_height=16,
+                              max_size=11, min_size=6, max_lines=1)
+            canvas.setFont(FONT_REGULAR, fitted.size)
+            canvas.drawString(MARGIN, PAGE_HEIGHT - 150 - i * 16, fitted.lines[0])
+        canvas.showPage()
+
+
 def render_many(items: Iterable[CertificateData], out: BinaryIO,
-                progress: Callable[[int], None] | None = None) -> int:
-    """Write all certificates into ONE multi-page PDF on ``out``; returns the page count.
+                progress: Callable[[int], None] | None = None, *,
+                not_printed: Sequence[CertificateData] = ()) -> int:
+    """Write all certificates into ONE multi-page PDF on ``out``; returns the certificate count.
 
     Memory stays flat however many pages: each page is written to ``out`` as
     soon as it is drawn (fonts, shared by all pages, are written at the end).
     ``progress(pages_done)`` is called after every page. The output is
-    deterministic for the same sequence of items. At least one item is required.
-    Document language and date come from the first item.
+    deterministic for the same sequence of items. At least one item (or one
+    ``not_printed``) is required. Document language and date come from the first.
+
+    ``not_printed``: certificates the caller left out (see :func:`unprintable_fields`);
+    they are listed on a last page, so whoever prints the batch sees what is missing.
 
     An invalid item raises ValueError when reached, leaving ``out`` incomplete:
     write to a temporary file and move it into place when this returns.
@@ -366,11 +433,16 @@ def render_many(items: Iterable[CertificateData], out: BinaryIO,
     first: CertificateData | None = None
     id_digest = hashlib.sha256(b"certificates v1")
     pages = 0
+
+    def start(data: CertificateData) -> tuple[Canvas, StreamingPdfWriter]:
+        new = _new_canvas(data)
+        return new, StreamingPdfWriter(new, out)
+
     for data in items:
         plan = plan_page(data)  # validate before anything is written
         if canvas is None:
-            first, canvas = data, _new_canvas(data)
-            writer = StreamingPdfWriter(canvas, out)
+            first = data
+            canvas, writer = start(data)
         draw_page(canvas, plan)
         canvas.showPage()
         writer.write_finished_pages()
@@ -378,10 +450,18 @@ def render_many(items: Iterable[CertificateData], out: BinaryIO,
         pages += 1
         if progress is not None:
             progress(pages)
+    if not_printed:
+        if canvas is None:
+            first = not_printed[0]
+            canvas, writer = start(first)
+        _draw_not_printed(canvas, LABELS[first.locale], not_printed)
+        writer.write_finished_pages()
+        for data in not_printed:
+            id_digest.update(b"not printed" + _fingerprint(data))
     if writer is None:
         raise ValueError("render_many needs at least one certificate")
     label = LABELS[first.locale]
-    if pages == 1:
+    if pages == 1 and not not_printed:
         canvas.setTitle(f"{label['document_title']} {clean_text(first.serial)}")
         canvas.setSubject(clean_text(first.course_title))
     else:

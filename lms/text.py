@@ -108,3 +108,55 @@ def person_sort_key(full_name: str | None) -> str:
 def sort_vietnamese(items, key=lambda item: item):
     """Sort any iterable by a Vietnamese text attribute."""
     return sorted(items, key=lambda item: sort_key(key(item)))
+
+
+# --- Names of people ---------------------------------------------------------------------
+# The rule, and why, is in docs/decisions.md ("Names: what is accepted"). In short: the
+# letters of the Vietnamese alphabet (f, j, w, z included) with every tone mark, in
+# both cases, plus the breve vowels ĕ ĭ ŏ ŭ of the Latin scripts of Êđê, Jrai and
+# M'nông; words separated by a space, an apostrophe or a hyphen ("H'Hen Niê",
+# "K' Sor", "Nguyễn-Trần"). Every one of these is a single glyph of the certificate
+# fonts (tests/certificates check it against the font files), so every accepted name
+# prints, and prints as typed.
+
+_VOWELS = "aăâeêioôơuưy"
+_TONE_MARKS = ("", "\u0300", "\u0309", "\u0303", "\u0301", "\u0323")
+_LOWER_LETTERS = (
+    set("abcdefghijklmnopqrstuvwxyzđ")
+    | {unicodedata.normalize("NFC", vowel + tone) for vowel in _VOWELS for tone in _TONE_MARKS}
+    | set("ĕĭŏŭ")
+)
+NAME_LETTERS = frozenset(_LOWER_LETTERS | {letter.upper() for letter in _LOWER_LETTERS})
+NAME_SEPARATORS = frozenset(" '-")
+_NAME_VARIANTS = str.maketrans({
+    "\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u02b9": "'", "\u2032": "'", "`": "'", "\u00b4": "'",
+    "\u2010": "-", "\u2011": "-",
+})
+_NAME_SHAPE = re.compile(r"[^ '\-]+(?:(?:' |[ '\-])[^ '\-]+)*")
+NAME_MIN, NAME_MAX = 2, 120
+
+
+def normalise_name(value: str | None) -> str:
+    """`clean_text`, then one apostrophe (') and one hyphen (-) for their look-alikes."""
+    return clean_text(value).translate(_NAME_VARIANTS)
+
+
+def describe_character(ch: str) -> dict:
+    """How a message shows one character: itself (on a dotted circle if it is a mark) and U+XXXX."""
+    return {"char": "\u25cc" + ch if unicodedata.combining(ch) else ch, "codepoint": f"U+{ord(ch):04X}"}
+
+
+def name_problem(name: str) -> tuple[str, dict] | None:
+    """Why a normalised full name is refused, as (code, params), or None if it is a name.
+
+    Codes: "name-invalid" (length or shape) and "name-character" with the first
+    character outside the rule in `char` and `codepoint` (e.g. "😀", "U+1F600").
+    """
+    if not NAME_MIN <= len(name) <= NAME_MAX:
+        return "name-invalid", {}
+    for ch in name:
+        if ch not in NAME_LETTERS and ch not in NAME_SEPARATORS:
+            return "name-character", describe_character(ch)
+    if not _NAME_SHAPE.fullmatch(name):
+        return "name-shape", {}
+    return None

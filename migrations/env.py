@@ -10,8 +10,8 @@ from alembic import context
 config = context.config
 
 # Interpret the config file for Python logging.
-# This line sets up loggers basically.
-# Leave the application's loggers alone (fileConfig disables every existing logger by default).
+# This line sets up loggers basically. Loggers that exist already (the app's, e.g.
+# "certificates.render", when migrations run inside a test session) stay enabled.
 fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 

@@ -16,7 +16,7 @@ from lms.db import utcnow
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.learners.consent import LEARNING
-from lms.learners.operations import create_learner, current_consent_version, give_consent
+from lms.learners.operations import create_learner, current_consent_version, give_consent, validate_name
 from lms.text import clean_text
 from lms.units.models import VILLAGE, Unit
 from lms.validation import looks_like_phone, normalize_phone, normalize_username, password_problem
@@ -142,7 +142,7 @@ def sign_up_learner(*, full_name: str, login: str, password: str, commune: Unit,
         raise AccountError("consent-required", _l(
             "To learn here you need to agree to how your data is used."), field="consent")
     phone, username = parse_login(login)
-    user = _new_user(role=LEARNER, password=password, display_name=clean_text(full_name),
+    user = _new_user(role=LEARNER, password=password, display_name=validate_name(full_name),
                      phone=phone, username=username, locale=locale)
     learner = create_learner(user=user, full_name=full_name, commune=commune, village=village,
                              birth_year=birth_year, sex=sex)

@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, literal, update
+from sqlalchemy import func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
-from certificates import make_verification_code
+from certificates import make_verification_code, unsupported_characters
 from lms.access import may
 from lms.audit.operations import record
 from lms.certs import events as cert_events
@@ -29,6 +29,7 @@ from lms.certs.queries import CertificateFilter
 from lms.db import UTCDateTime, utcnow
 from lms.errors import DomainError, NotAllowedError
 from lms.extensions import db
+from lms.learners import events as learner_events
 from lms.learners.models import Learner
 from lms.learning import events
 from lms.learning.models import Course, Enrollment
@@ -100,6 +101,29 @@ def _issue_on_completion(enrollment: Enrollment, **_extra) -> None:
     issue_certificate(enrollment)
 
 
+def refresh_unprintable_names(learner: Learner) -> int:
+    """Give the learner's corrected name to their certificates whose stored name the
+    certificate fonts cannot draw; returns how many changed.
+
+    A certificate is a snapshot, but such a name was never printable (it came in before
+    the name rule), so no paper copy with it exists to contradict: correcting the
+    learner's name is how the team makes those certificates printable.
+    """
+    changed = 0
+    for certificate in db.session.scalars(select(Certificate).where(Certificate.learner_id == learner.id)):
+        if unsupported_characters(certificate.full_name) and not unsupported_characters(learner.full_name):
+            certificate.full_name = learner.full_name
+            changed += 1
+    if changed:
+        record("certificate.rename", learner=learner, count=changed)
+    return changed
+
+
+@learner_events.learner_renamed.connect
+def _refresh_on_rename(learner: Learner, **_extra) -> None:
+    refresh_unprintable_names(learner)
+
+
 def _clean_reason(reason: str | None) -> str:
     reason = " ".join((reason or "").split())
     if not reason:
@@ -155,10 +179,13 @@ def record_download(certificate: Certificate, *, actor, locale: str) -> None:
            locale=locale)
 
 
-def record_bulk_print(user, filters: CertificateFilter, part: int, certificate_ids: list[int]) -> None:
-    """Audit a bulk PDF: whose certificates went into it."""
+def record_bulk_print(user, filters: CertificateFilter, part: int, certificate_ids: list[int],
+                      not_printed_ids: list[int] | None = None) -> None:
+    """Audit a bulk PDF: whose certificates went into it, and which were left out
+    (a name the certificate fonts cannot draw, see certificates.unprintable_fields)."""
     record("certificate.print", actor=user, unit_id=user.scope_unit_id, part=part,
-           count=len(certificate_ids), certificate_ids=certificate_ids, **_filter_details(filters))
+           count=len(certificate_ids), certificate_ids=certificate_ids, not_printed_ids=not_printed_ids or [],
+           **_filter_details(filters))
 
 
 def _filter_details(filters: CertificateFilter) -> dict:

@@ -232,9 +232,11 @@ def issued():
     total = queries.count_certificates(current_user, filters)
     pages = max(1, -(-total // PER_PAGE))
     page = min(_int_arg(request.args, "page", 1), pages)
+    rows = queries.certificates_page(current_user, filters, page, PER_PAGE)
     return render_template(
         "certs/issued.html", form=form, filters=filters, args=_filter_args(filters), total=total,
-        page=page, pages=pages, rows=queries.certificates_page(current_user, filters, page, PER_PAGE),
+        page=page, pages=pages, rows=rows,
+        unprintable={row.id for row in rows if certificates.unsupported_characters(row.full_name)},
         parts=queries.part_count(total, PRINT_BATCH_SIZE), batch_size=PRINT_BATCH_SIZE,
         can_print=may(current_user, "print_certificates") and filters.is_printable)
 
@@ -253,13 +255,21 @@ def print_certificates():
         abort(404)
     parts = queries.part_count(queries.count_certificates(current_user, filters), PRINT_BATCH_SIZE)
     lang = _language()
-    operations.record_bulk_print(current_user, filters, part, [row.id for row in rows])
+    # One learner's name the fonts cannot draw must not block a commune's printing: such
+    # certificates are left out, listed on the PDF's last page, and not audited as printed.
+    printed, not_printed = [], []
+    for row in rows:
+        data = queries.certificate_data(row, lang)
+        (not_printed if certificates.unprintable_fields(data) else printed).append((row, data))
+    operations.record_bulk_print(current_user, filters, part, [row.id for row, _data in printed],
+                                 not_printed_ids=[row.id for row, _data in not_printed])
     db.session.commit()
     # Pages go to a temporary file as they are drawn (render_many streams), so memory
     # stays flat; the response then streams the file in chunks and deletes it.
     out = tempfile.TemporaryFile()
     try:
-        certificates.render_many((queries.certificate_data(row, lang) for row in rows), out)
+        certificates.render_many((data for _row, data in printed), out,
+                                 not_printed=[data for _row, data in not_printed])
         size = out.tell()
         out.seek(0)
     except BaseException:

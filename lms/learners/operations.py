@@ -13,7 +13,7 @@ from lms.extensions import db
 from lms.learners import events
 from lms.learners.consent import CURRENT, TEXTS
 from lms.learners.models import SEXES, Consent, Learner
-from lms.text import clean_text, fold, person_sort_key
+from lms.text import fold, name_problem, normalise_name, person_sort_key
 from lms.units.models import COMMUNE, VILLAGE, Unit
 
 
@@ -29,11 +29,28 @@ def validate_residence(commune: Unit | None, village: Unit | None) -> None:
         raise LearnerError("village-invalid", _l("Choose a village of the chosen commune."), field="village")
 
 
+NAME_MESSAGES = {
+    "name-invalid": _l("Enter the full name as on the ID card (2–120 characters)."),
+    "name-character": _l("A name cannot contain “{char}” ({codepoint}). Write it with the letters of the Vietnamese "
+                         "alphabet, as on the ID card; spaces, apostrophes (') and hyphens (-) may stand "
+                         "between words."),
+    "name-shape": _l("Start and end the name with a letter; an apostrophe or a hyphen stands between "
+                     "letters, as in H'Hen or Nguyễn-Trần."),
+}
+
+
 def validate_name(full_name: str) -> str:
-    name = clean_text(full_name)
-    if len(name) < 2 or len(name) > 120 or not any(ch.isalpha() for ch in name):
-        raise LearnerError("name-invalid", _l("Enter the full name as on the ID card (2–120 characters)."),
-                           field="full_name")
+    """The full name as stored (NFC, one kind of apostrophe), or LearnerError.
+
+    The one name rule (lms.text.name_problem) for every path that takes a name: self
+    sign-up, the team's forms, corrections, /my-data and the import. What it accepts,
+    the certificate prints (docs/decisions.md, "Names").
+    """
+    name = normalise_name(full_name)
+    problem = name_problem(name)
+    if problem is not None:
+        code, params = problem
+        raise LearnerError(code, NAME_MESSAGES[code], field="full_name", **params)
     return name
 
 
@@ -120,6 +137,8 @@ def update_learner(learner: Learner, *, actor, full_name: str, birth_year: int |
         record("learner.update", actor=actor, learner=learner, fields=changed)
         if "village_id" in changed:
             events.learner_moved.send(learner, old_commune_id=learner.commune_id, old_village_id=old_village_id)
+        if "full_name" in changed:
+            events.learner_renamed.send(learner)
     return {"changed": changed}
 
 

@@ -25,12 +25,8 @@ would need the raw file, national ID numbers included, stored between requests.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
-import re
 import secrets
-import zipfile
 from collections.abc import Generator
 from dataclasses import dataclass, field
 
@@ -48,8 +44,8 @@ from lms.learners.consent import LEARNING, TEXTS
 from lms.learners.identity import MESSAGES as ID_MESSAGES
 from lms.learners.identity import check_national_id, national_id_hash
 from lms.learners.models import FEMALE, MALE, Consent, Learner
-from lms.learners.operations import current_consent_version
-from lms.team import queries
+from lms.learners.operations import NAME_MESSAGES, current_consent_version, validate_name
+from lms.team import queries, tables
 from lms.team.models import IMPORTED, PENDING, LearnerImport
 from lms.team.operations import new_usernames
 from lms.text import clean_text, fold, person_sort_key
@@ -82,13 +78,11 @@ _ALIASES = {fold(h): column for column, pair in HEADERS.items() for h in pair} |
     "dien thoai": "phone", "sdt": "phone", "thon": "village", "to dan pho": "village", "gioi": "sex",
 }
 _SEXES = {"nam": MALE, "male": MALE, "m": MALE, "nu": FEMALE, "female": FEMALE, "f": FEMALE}
-_NAME = re.compile(r"^[^\W\d_]+(?:[ '’.\-][^\W\d_]+)*\.?$")
 
 MESSAGES = {
     "required": _l("This cell is empty. Fill it in: the column is required."),
     "too-long": _l("The cell is longer than {limit} characters. Shorten it."),
     "formula": _l("The cell holds a spreadsheet formula. Type the value itself instead."),
-    "name-invalid": _l("A name has 2–120 letters, spaces, apostrophes or hyphens. Type it as on the ID card."),
     "year-invalid": _l("Write the birth year with 4 digits, between {low} and {high} (e.g. 1968)."),
     "sex-invalid": _l("Write Nam or Nữ (male or female)."),
     "phone-invalid": _l("Write a mobile number of 10 digits starting with 03, 05, 07, 08 or 09, or leave it empty."),
@@ -99,6 +93,7 @@ MESSAGES = {
     "dup-file": _l("Same person as row {row} ({what}). Keep one of the two rows."),
     "dup-db": _l("Already registered ({what}). This row will be skipped."),
     **ID_MESSAGES,
+    **NAME_MESSAGES,
 }
 WHAT = {"phone": _l("same phone"), "national_id": _l("same ID number"),
         "name_year": _l("same name and birth year")}
@@ -114,6 +109,13 @@ FILE_MESSAGES = {
                           "as .xlsx or “CSV UTF-8” and upload it again."),
     "file-columns": _l("Columns missing: {columns}. Download the template and copy your data into it."),
     "file-column-twice": _l("The column {column} appears twice. Keep only one."),
+    # Limits of lms.team.tables, checked while the file is read (decompression bombs).
+    "file-inflated": _l("The file unpacks to more than {limit} MB, far more than a list of learners needs. "
+                        "Copy only the list into a new workbook, save it and upload it again."),
+    "file-cell-long": _l("A cell or line of the file has more than {limit} characters, which no list of "
+                         "learners has. Check the file, save it again and upload it again."),
+    "file-row-wide": _l("A row of the file has more than {limit} cells. Keep only the columns of the "
+                        "template, save the file and upload it again."),
 }
 
 
@@ -143,33 +145,11 @@ def read_table(filename: str, data: bytes) -> list[list[str]]:
     raise _file_error("file-type")
 
 
-def _cell_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value)
-
-
 def _read_xlsx(data: bytes) -> list[list[str]]:
-    import openpyxl
-
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as error:
-        raise _file_error("file-unreadable") from error
-    except Exception as error:  # openpyxl raises its own classes for broken packages
-        raise _file_error("file-unreadable") from error
-    try:
-        sheet = book.worksheets[0]
-        rows = []
-        for row in sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True):
-            rows.append([_cell_text(value) for value in row])
-            if len(rows) > MAX_ROWS + 1:
-                raise _file_error("file-rows", limit=MAX_ROWS)
-        return rows
-    finally:
-        book.close()
+        return tables.read_xlsx(data, max_rows=MAX_ROWS, max_columns=MAX_COLUMNS)
+    except tables.TableError as error:
+        raise _file_error(error.code, **error.params) from error
 
 
 def _read_csv(data: bytes) -> list[list[str]]:
@@ -177,17 +157,10 @@ def _read_csv(data: bytes) -> list[list[str]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise _file_error("file-encoding") from error
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    rows = []
     try:
-        for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
-            rows.append(row[:MAX_COLUMNS])
-            if len(rows) > MAX_ROWS + 1:
-                raise _file_error("file-rows", limit=MAX_ROWS)
-    except csv.Error as error:
-        raise _file_error("file-unreadable") from error
-    return rows
+        return tables.read_csv(text, max_rows=MAX_ROWS, max_columns=MAX_COLUMNS)
+    except tables.TableError as error:
+        raise _file_error(error.code, **error.params) from error
 
 
 def map_header(header: list[str]) -> tuple[dict[str, int], list[str]]:
@@ -341,8 +314,11 @@ def _validate_row(number: int, raw: dict, village_ids: dict, allowed: set[int] |
         if column in values and not values[column]:
             problems.append(_problem(number, column, "required"))
     name = values.get("full_name") or ""
-    if name and (not 2 <= len(name) <= 120 or not _NAME.match(name)):
-        problems.append(_problem(number, "full_name", "name-invalid"))
+    if name:
+        try:
+            name = validate_name(name)  # the same rule as every form (lms.text.name_problem)
+        except DomainError as error:
+            problems.append(_problem(number, "full_name", error.code, **error.params))
     year = None
     if values.get("birth_year"):
         text = values["birth_year"].removesuffix(".0")

@@ -192,11 +192,12 @@ def test_short_name_is_large_and_on_one_line(make_certificate: Make) -> None:
     assert len(name_lines) == 1 and name_lines[0].size == 32
 
 
-def test_unprintable_name_is_refused(make_certificate: Make) -> None:
+def test_unprintable_characters_are_printed_as_the_replacement_character(make_certificate: Make) -> None:
+    """A stored name from before the name rule still gets its certificate (never an error)."""
     assert unsupported_characters("Nguyễn Văn A") == ""
     assert unsupported_characters("Trần 王 🙂") == "王🙂"
-    with pytest.raises(ValueError, match="full_name"):
-        render_certificate(make_certificate(full_name="Trần 王"))
+    text = pypdf_text(render_certificate(make_certificate(full_name="Trần 王 🙂")))
+    assert "Trần \ufffd \ufffd" in text.splitlines()
 
 
 @pytest.mark.parametrize("change", [{"locale": "fr"}, {"full_name": "   "}, {"verify_url": ""},
