@@ -112,20 +112,28 @@ def configure_logging(app: Flask) -> None:
     """One handler on the `lms` logger (every module's logger is below it), set up once per
     process however many apps are created, and one line per request for this app."""
     show_messages = bool(app.config.get("LOG_EXCEPTION_MESSAGES"))
-    root = logging.getLogger("lms")
-    ours = [handler for handler in root.handlers if getattr(handler, _HANDLER_MARK, False)]
+    # `lms` is the application's logger tree; `certificates` is the renderer's (no Flask there).
+    for name in LOGGER_TREES:
+        _install_handler(logging.getLogger(name), show_messages, app.config.get("LOG_LEVEL", "INFO"))
+    if app.config.get("LOG_REQUESTS", True):
+        app.before_request(_start_request)
+        app.after_request(_log_request)
+
+
+LOGGER_TREES = ("lms", "certificates")
+
+
+def _install_handler(logger: logging.Logger, show_messages: bool, level: str) -> None:
+    ours = [handler for handler in logger.handlers if getattr(handler, _HANDLER_MARK, False)]
     if not ours:
         stream = _StderrHandler()
         setattr(stream, _HANDLER_MARK, True)
-        root.addHandler(stream)
+        logger.addHandler(stream)
         ours = [stream]
     for handler in ours:
         handler.setFormatter(PrivacyFormatter(show_messages))
         handler.filters = [_RequestContext(show_messages)]
-    root.setLevel(app.config.get("LOG_LEVEL", "INFO"))
-    if app.config.get("LOG_REQUESTS", True):
-        app.before_request(_start_request)
-        app.after_request(_log_request)
+    logger.setLevel(level)
 
 
 _request_logger = logging.getLogger("lms.request")
