@@ -28,7 +28,7 @@ GLOSSARY = [  # (Vietnamese, English)
     ("deepfake", "deepfake"),
     ("Trợ năng", "Accessibility"),
     ("xác thực hai bước", "two-step verification"),
-    ("hạn mức", "limit"),
+    ("hạn mức", "transfer limit"),
     ("nhà phát triển", "developer"),
     ("dữ liệu di động", "mobile data"),
     (".apk", ".apk"),
