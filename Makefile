@@ -38,7 +38,7 @@ translations-extract: install
 	  -o translations/messages.pot .
 
 translations-update: translations-extract
-	$(BIN)/pybabel -q update --no-fuzzy-matching -i translations/messages.pot -d translations
+	$(BIN)/pybabel -q update --no-fuzzy-matching --ignore-obsolete -i translations/messages.pot -d translations
 
 translations-compile: install
 	$(BIN)/pybabel -q compile -d translations

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -44,7 +45,9 @@ MEDIA_URL = "/course-media/{course}/{name}"
 RENDER_VERSION = "1"
 
 COURSE_KEYS = {"slug", "version", "position", "pass_mark", "estimated_minutes", "domains", "title", "summary",
-               "lessons"}
+               "lessons", "sources"}
+SOURCE_KEYS = {"issuer", "title", "checked", "url", "lessons", "note"}
+MAX_SOURCE_TEXT = 600
 QUESTION_KEYS = {"id", "question", "choices", "explanation"}
 
 ALLOWED_TAGS = {"p", "h2", "h3", "h4", "ul", "ol", "li", "strong", "em", "blockquote", "a", "img", "table",
@@ -86,6 +89,18 @@ class QuestionSource:
 
 
 @dataclass(frozen=True)
+class Reference:
+    """Where a lesson's facts come from, so a reviewer can check them (`sources` in course.yaml)."""
+
+    issuer: str
+    title: str
+    checked: date
+    url: str | None
+    lessons: tuple[str, ...]  # empty: the source backs the whole course
+    note: str | None
+
+
+@dataclass(frozen=True)
 class CourseSource:
     slug: str
     version: int
@@ -98,6 +113,7 @@ class CourseSource:
     lessons: list[LessonSource]
     questions: list[QuestionSource]
     content_hash: str
+    sources: list[Reference]
 
 
 class _YamlFile:
@@ -225,7 +241,75 @@ def _read_metadata(folder: Path, shown: str, problems: list[str]) -> tuple[_Yaml
         elif lesson in meta["lessons"]:
             doc.problem(("lessons", index), f"lesson {lesson!r} is listed twice")
         meta["lessons"].append(str(lesson))  # keep every entry, so later lessons keep their number
+    meta["sources"] = _read_sources(doc, meta["lessons"])
     return doc, meta
+
+
+def _read_sources(doc: _YamlFile, lesson_slugs: list[str]) -> list[Reference]:
+    """`sources`: every lesson names at least one (issuer, title, date checked) a reviewer can look up.
+
+    A source without `lessons` backs the whole course; one with `lessons` backs those lessons only.
+    """
+    items = doc.data.get("sources")
+    if items is None:
+        doc.problem((), "'sources' is missing: list where the lessons' facts come from "
+                        "(issuer, title, checked: YYYY-MM-DD)")
+        return []
+    if not isinstance(items, list) or not items:
+        doc.problem(("sources",), "sources must be a non-empty list of entries with issuer, title and checked")
+        return []
+    references, backed = [], set()
+    for index, item in enumerate(items):
+        reference = _read_source(doc, item, index, lesson_slugs)
+        if reference:
+            references.append(reference)
+            backed.update(reference.lessons or lesson_slugs)
+    if len(references) == len(items):
+        for index, slug in enumerate(lesson_slugs):
+            if slug not in backed:
+                doc.problem(("lessons", index), f"lesson {slug!r} has no source: add it to the 'lessons' of a "
+                                                f"source, or add a source for the whole course")
+    return references
+
+
+def _read_source(doc: _YamlFile, item: Any, index: int, lesson_slugs: list[str]) -> Reference | None:
+    path, label = ("sources", index), f"source {index + 1}"
+    if not isinstance(item, dict):
+        doc.problem(path, f"{label} must be a mapping with issuer, title and checked")
+        return None
+    before = len(doc.problems)
+    _unknown_keys(doc, item, SOURCE_KEYS, path, label)
+    texts = {}
+    for key in ("issuer", "title", "url", "note"):
+        value = item.get(key)
+        if value is None and key in ("url", "note"):
+            continue
+        if not isinstance(value, str) or not value.strip():
+            doc.problem(path + (key,), f"{label} needs a {key} (who published it, and what it is called)"
+                        if key in ("issuer", "title") else f"{label}: {key} must be text")
+        elif len(value.strip()) > MAX_SOURCE_TEXT:
+            doc.problem(path + (key,), f"{label}: {key} is longer than {MAX_SOURCE_TEXT} characters")
+        else:
+            texts[key] = value.strip()
+    if "url" in texts and urlsplit(texts["url"]).scheme not in ("http", "https"):
+        doc.problem(path + ("url",), f"{label}: url must start with http:// or https://, not {texts['url']!r}")
+    checked = item.get("checked")
+    if not isinstance(checked, date) or isinstance(checked, datetime):
+        doc.problem(path + ("checked",), f"{label}: checked must be the date you read the source, written "
+                                         f"YYYY-MM-DD (e.g. 2026-12-03), not {checked!r}")
+    elif checked > date.today():
+        doc.problem(path + ("checked",), f"{label}: checked date {checked.isoformat()} is in the future")
+    lessons = item.get("lessons", [])
+    if not isinstance(lessons, list) or not all(isinstance(slug, str) for slug in lessons):
+        doc.problem(path + ("lessons",), f"{label}: lessons must be a list of lesson slugs from this course")
+        lessons = []
+    for number, slug in enumerate(lessons):
+        if slug not in lesson_slugs:
+            doc.problem(path + ("lessons", number), f"{label}: {slug!r} is not a lesson of this course "
+                                                    f"(lessons: {', '.join(lesson_slugs)})")
+    if len(doc.problems) > before:
+        return None
+    return Reference(texts["issuer"], texts["title"], checked, texts.get("url"), tuple(lessons), texts.get("note"))
 
 
 def _read_lessons(folder: Path, shown: str, doc: _YamlFile, slugs: list[str],
@@ -444,5 +528,6 @@ def read_course(folder: Path, *, min_questions: int = MIN_QUESTIONS,
     return CourseSource(
         slug=meta["slug"], version=meta["version"], position=meta["position"], pass_mark=meta["pass_mark"],
         estimated_minutes=meta["estimated_minutes"], domains=meta["domains"], title=meta["title"],
-        summary=meta["summary"], lessons=lessons, questions=questions, content_hash=_hash_files(folder))
+        summary=meta["summary"], lessons=lessons, questions=questions, content_hash=_hash_files(folder),
+        sources=meta["sources"])
 

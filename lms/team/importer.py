@@ -66,7 +66,7 @@ HEADERS = {  # column → (Vietnamese header, English header); both are accepted
     "birth_year": ("Năm sinh", "Birth year"),
     "sex": ("Giới tính", "Sex"),
     "phone": ("Số điện thoại", "Phone"),
-    "national_id": ("Số CCCD", "National ID number"),
+    "national_id": ("Số định danh cá nhân", "National ID number"),
     "village": ("Thôn/Tổ dân phố", "Village"),
 }
 COLUMN_LABELS = {
@@ -75,6 +75,7 @@ COLUMN_LABELS = {
 }
 _ALIASES = {fold(h): column for column, pair in HEADERS.items() for h in pair} | {
     "ho ten": "full_name", "name": "full_name", "cccd": "national_id", "so dinh danh": "national_id",
+    "so cccd": "national_id",  # the header before 1 July 2024 (Luật Căn cước); old sheets still import
     "dien thoai": "phone", "sdt": "phone", "thon": "village", "to dan pho": "village", "gioi": "sex",
 }
 _SEXES = {"nam": MALE, "male": MALE, "m": MALE, "nu": FEMALE, "female": FEMALE, "f": FEMALE}

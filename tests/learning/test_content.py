@@ -145,6 +145,69 @@ def test_bad_numbers_and_slug(courses_dir, course_dir):
         f"courses/{SLUG}/course.yaml:5: pass_mark must be a whole number from 1 to 100, not 150"]
 
 
+def _cut_sources(course_yaml: Path) -> None:
+    text = course_yaml.read_text(encoding="utf-8")
+    course_yaml.write_text(text[:text.index("sources:")], encoding="utf-8")
+
+
+def test_a_course_without_sources_is_a_problem(courses_dir, course_dir):
+    _cut_sources(course_dir / "course.yaml")
+    assert problems(courses_dir) == [
+        f"courses/{SLUG}/course.yaml:1: 'sources' is missing: list where the lessons' facts come from "
+        "(issuer, title, checked: YYYY-MM-DD)"]
+
+
+def test_a_source_needs_issuer_title_and_a_real_date(courses_dir, course_dir):
+    course_yaml = course_dir / "course.yaml"
+    edit(course_yaml, "  - issuer: Bộ Thông tin và Truyền thông\n", "  - publisher: Bộ Thông tin và Truyền thông\n")
+    edit(course_yaml, "    checked: 2026-12-01\n    url:", "    checked: 1 Dec 2026\n    url:")
+    edit(course_yaml, "url: https://www.sbv.gov.vn/", "url: www.sbv.gov.vn")
+    publisher, checked, url = (line_of(course_yaml, text) for text in ("publisher:", "1 Dec 2026", "www.sbv"))
+    assert problems(courses_dir) == [
+        f"courses/{SLUG}/course.yaml:{publisher}: unknown key 'publisher' in source 1 "
+        "(allowed: checked, issuer, lessons, note, title, url)",
+        f"courses/{SLUG}/course.yaml:{publisher}: source 1 needs a issuer (who published it, and what it is called)",
+        f"courses/{SLUG}/course.yaml:{url}: source 2: url must start with http:// or https://, not 'www.sbv.gov.vn'",
+        f"courses/{SLUG}/course.yaml:{checked}: source 2: checked must be the date you read the source, written "
+        "YYYY-MM-DD (e.g. 2026-12-03), not '1 Dec 2026'"]
+
+
+def test_a_source_checked_in_the_future_or_at_a_time_is_a_problem(courses_dir, course_dir):
+    course_yaml = course_dir / "course.yaml"
+    edit(course_yaml, "    checked: 2026-12-01\n  - issuer", "    checked: 2999-01-01\n  - issuer")
+    edit(course_yaml, "    checked: 2026-12-01\n    url:", "    checked: 2026-12-01 10:30:00\n    url:")
+    assert problems(courses_dir) == [
+        f"courses/{SLUG}/course.yaml:{line_of(course_yaml, '2999-01-01')}: source 1: checked date 2999-01-01 "
+        "is in the future",
+        f"courses/{SLUG}/course.yaml:{line_of(course_yaml, '10:30:00')}: source 2: checked must be the date you "
+        "read the source, written YYYY-MM-DD (e.g. 2026-12-03), not datetime.datetime(2026, 12, 1, 10, 30)"]
+
+
+def test_a_source_names_only_lessons_of_its_course(courses_dir, course_dir):
+    course_yaml = course_dir / "course.yaml"
+    edit(course_yaml, "      - second-steps\n", "      - third-steps\n")
+    assert problems(courses_dir) == [
+        f"courses/{SLUG}/course.yaml:{line_of(course_yaml, '- third-steps')}: source 2: 'third-steps' is not a "
+        "lesson of this course (lessons: first-steps, second-steps)"]
+
+
+def test_every_lesson_needs_a_source(courses_dir, course_dir):
+    course_yaml = course_dir / "course.yaml"
+    edit(course_yaml, "    checked: 2026-12-01\n  - issuer", "    checked: 2026-12-01\n    lessons: [second-steps]\n"
+                                                           "  - issuer")
+    assert problems(courses_dir) == [
+        f"courses/{SLUG}/course.yaml:{line_of(course_yaml, '  - first-steps')}: lesson 'first-steps' has no source: "
+        "add it to the 'lessons' of a source, or add a source for the whole course"]
+
+
+def test_sources_are_read_for_reviewers(courses_dir):
+    [course] = read_courses(courses_dir, **QUIZ_LIMITS)
+    whole, banking = course.sources
+    assert (whole.issuer, whole.lessons, whole.url) == ("Bộ Thông tin và Truyền thông", (), None)
+    assert (banking.title, banking.checked.isoformat(), banking.lessons) == (
+        "Thông tư 17/2024/TT-NHNN", "2026-12-01", ("second-steps",))
+
+
 def test_missing_lesson_file(courses_dir, course_dir):
     (course_dir / "lessons" / "02-second-steps.en.md").unlink()
     line = line_of(course_dir / "course.yaml", "- second-steps")
@@ -348,6 +411,7 @@ def test_removed_lesson_is_retired_and_comes_back(courses_dir, course_dir):
     for name in removed:
         (course_dir / "lessons" / name).unlink()
     edit(course_dir / "course.yaml", "  - second-steps\n", "")
+    edit(course_dir / "course.yaml", "    lessons:\n      - second-steps\n", "")  # its source goes with it
 
     report = sync_courses(courses_dir, **QUIZ_LIMITS)
     course = stored_course()

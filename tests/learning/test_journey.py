@@ -15,11 +15,15 @@ def correct_form(course):
     return {q.key: [str(i) for i in sorted(q.correct_indexes)] for q in questions}
 
 
-def test_catalogue_lists_the_four_courses_in_both_languages(client):
+def test_catalogue_lists_every_course_in_both_languages(client):
+    courses = db.session.scalars(select(Course).where(Course.is_published.is_(True))).all()
+    assert len(courses) == 5  # the four first courses and family-digital-safety
     page = client.get("/courses").get_data(as_text=True)
-    assert len(re.findall(r'<li class="card">', page)) == 4
+    assert len(re.findall(r'<li class="card">', page)) == 5
+    assert all(course.title_vi in page for course in courses)
     english = client.get("/courses", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Courses" in english and page != english
+    assert "Keeping the whole family safe in daily digital life" in english
 
 
 def test_whole_journey_resume_complete_and_my_learning(client, make, login):
