@@ -20,6 +20,7 @@ def create_app(config: type | None = None, **overrides) -> Flask:
     configure_i18n(app)
     configure_security(app)
     configure_blueprints(app)
+    configure_caches(app)
     configure_errors(app)
     configure_cli(app)
     return app
@@ -87,6 +88,12 @@ def configure_blueprints(app: Flask) -> None:
     csrf.exempt(api_bp)  # bearer-token clients only; the API never reads the session cookie
     for blueprint in (core_bp, accounts_bp, units_bp, learning_bp, api_bp, certs_bp, team_bp, audit_bp, statistics_bp):
         app.register_blueprint(blueprint)
+
+
+def configure_caches(app: Flask) -> None:
+    from lms import cache
+
+    cache.configure(app)  # after the blueprints: their modules declare the caches
 
 
 def configure_errors(app: Flask) -> None:
