@@ -94,6 +94,8 @@ class Server:
         return self.open(path, urllib.parse.urlencode({**data, "csrf_token": token}).encode())[1]
 
     def log_in(self, login: str) -> None:
+        """Log in as `login` in a new cookie jar (the module's tests share the servers)."""
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
         self.post("/login", {"login": login, "password": PASSWORD}, "/login")
         assert self.open("/account")[0] == "/account", "not logged in"
 
