@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
+from lms import exports
 from lms.access import VILLAGES, may, require, scope_units
 from lms.accounts.models import LEARNER
 from lms.accounts.session import remember_identity
@@ -31,7 +32,7 @@ from lms.learners.consent import LEARNING, current_text
 from lms.learning.queries import course_progress
 from lms.numbers import parse_ints
 from lms.pagination import count, first_rows, page_number, paginate
-from lms.team import exports, importer, operations, queries
+from lms.team import importer, operations, queries
 from lms.team.forms import (
     CardsForm,
     ConfirmForm,

@@ -1,8 +1,8 @@
 """Two real app servers over one database: what one changes, the other shows in time.
 
 Each gunicorn process keeps its own copies (lms.cache). This starts two servers on free
-loopback ports over one database (a SQLite file, or a schema of the PostgreSQL server
-when TEST_DATABASE_URL is set), with the times to live shortened to TTL seconds
+loopback ports over one database (a SQLite file; with TEST_DATABASE_URL, a database of
+its own on that PostgreSQL server), with the times to live shortened to TTL seconds
 through `LMS_CACHE_SECONDS` (production: content and villages 30 s, provinces and
 communes 5 minutes), then:
 
@@ -37,7 +37,7 @@ MARGIN = 8.0  # a busy shared machine: requests themselves take time
 LESSON = "/courses/scam-safety/lessons/fake-police-and-officials"
 LESSON_FILE = "scam-safety/lessons/01-fake-police-and-officials.vi.md"
 PASSWORD = "two servers 42"
-SCHEMA = "cache_processes"
+DATABASE = "lms_cache_processes"
 
 pytestmark = pytest.mark.skipif(shutil.which("gunicorn", path=str(VENV_BIN)) is None, reason="needs gunicorn")
 
@@ -49,17 +49,19 @@ def _free_port() -> int:
 
 
 def _database_url(tmp_path: Path) -> str:
+    """A SQLite file, or a database of its own on the PostgreSQL server of the tests
+    (the servers commit: they must not write into the tests' database)."""
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
         return f"sqlite:///{tmp_path / 'shared.sqlite3'}"
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import create_engine, make_url, text
 
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        connection.execute(text(f"CREATE SCHEMA {SCHEMA}"))
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
+        connection.execute(text(f"CREATE DATABASE {DATABASE}"))
     engine.dispose()
-    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{SCHEMA}"
+    return make_url(url).set(database=DATABASE).render_as_string(hide_password=False)
 
 
 class Server:
