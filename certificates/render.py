@@ -52,6 +52,7 @@ from certificates.codes import format_code, is_well_formed
 from certificates.labels import LABELS
 from certificates.layout import LINE_SPACING, FittedText, block_height, fit_text, font_extent
 from certificates.pdfstream import StreamingPdfWriter
+from certificates.text import clean_text
 
 PAGE_WIDTH, PAGE_HEIGHT = PAGE_SIZE = landscape(A4)  # 841.89 x 595.28 pt
 
@@ -154,11 +155,6 @@ def register_fonts() -> None:
         for name, filename in ((FONT_REGULAR, "NotoSans-Regular.ttf"), (FONT_BOLD, "NotoSans-Bold.ttf")):
             if name not in registered:
                 pdfmetrics.registerFont(TTFont(name, str(FONT_DIR / filename), asciiReadable=False))
-
-
-def clean_text(text: str) -> str:
-    """NFC-normalise and collapse whitespace, so what is printed is what is compared."""
-    return " ".join(unicodedata.normalize("NFC", text).split())
 
 
 def _glyph_maps() -> tuple[dict[int, int], ...]:

@@ -28,6 +28,7 @@ def create_app(config: type | None = None, **overrides) -> Flask:
     configure_i18n(app)
     configure_security(app)
     configure_blueprints(app)
+    configure_caches(app)
     configure_errors(app)
     configure_cli(app)
     return app
@@ -92,17 +93,26 @@ def configure_security(app: Flask) -> None:
 def configure_blueprints(app: Flask) -> None:
     from lms.accounts.views import bp as accounts_bp
     from lms.api.views import bp as api_bp
+    from lms.audit.views import bp as audit_bp
     from lms.certs.views import bp as certs_bp
     from lms.core.views import bp as core_bp
     from lms.extensions import csrf
     from lms.learning.views import bp as learning_bp
+    from lms.numbers import IdConverter
     from lms.statistics.views import bp as statistics_bp
     from lms.team.views import bp as team_bp
     from lms.units.views import bp as units_bp
 
+    app.url_map.converters["int"] = IdConverter  # before any rule: an absurd id is a 404, not a 500
     csrf.exempt(api_bp)  # bearer-token clients only; the API never reads the session cookie
-    for blueprint in (core_bp, accounts_bp, units_bp, learning_bp, api_bp, certs_bp, team_bp, statistics_bp):
+    for blueprint in (core_bp, accounts_bp, units_bp, learning_bp, api_bp, certs_bp, team_bp, audit_bp, statistics_bp):
         app.register_blueprint(blueprint)
+
+
+def configure_caches(app: Flask) -> None:
+    from lms import cache
+
+    cache.configure(app)  # after the blueprints: their modules declare the caches
 
 
 def configure_errors(app: Flask) -> None:

@@ -11,6 +11,8 @@ import os
 import secrets
 from pathlib import Path
 
+from lms.cache import parse_seconds
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = Path(os.environ.get("LMS_INSTANCE_DIR", BASE_DIR / "instance"))
 
@@ -110,6 +112,9 @@ class Config:
     LOGIN_MAX_FAILURES_PER_ADDRESS = 50
 
     COURSES_DIR = str(BASE_DIR / "courses")
+
+    # Shorter times to live for named caches (lms.cache), e.g. "content=1,villages=1".
+    LMS_CACHE_SECONDS = parse_seconds(os.environ.get("LMS_CACHE_SECONDS", ""))
 
 
 class TestConfig(Config):

@@ -13,7 +13,6 @@ again (bench/bench_learning.py, docs/performance.md).
 from __future__ import annotations
 
 import functools
-import threading
 import time
 
 from flask import Flask, current_app, g, request, session
@@ -21,6 +20,7 @@ from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from itsdangerous.encoding import want_bytes
 
+from lms import cache
 from lms.extensions import csrf
 
 CSRF_FIELD = "csrf_token"  # Flask-WTF's default WTF_CSRF_FIELD_NAME and its key in the session and in g
@@ -61,13 +61,14 @@ class SignedCsrfTokens:
     """CSRF tokens already signed in this process, by the session's secret value.
 
     A token is reused for `reuse_seconds` (LMS_CSRF_REUSE_SECONDS, default 10 minutes),
-    so it always has most of WTF_CSRF_TIME_LIMIT left. Bounded; the oldest go first.
+    so it always has most of WTF_CSRF_TIME_LIMIT left. Kept in the named cache
+    "csrf_tokens" (lms.cache), bounded, least recently used first out. A token depends
+    only on the session's own secret, never on data another process may change.
     """
 
     def __init__(self, limit: int = CSRF_KEPT_TOKENS):
-        self.limit = limit
-        self._tokens: dict[str, tuple[str, float]] = {}
-        self._lock = threading.Lock()
+        self.store = self._tokens = cache.NamedCache("csrf_tokens", maxsize=limit, ttl=None, why=(
+            "CSRF tokens signed for a session's secret value; reused within LMS_CSRF_REUSE_SECONDS"))
 
     def get(self, raw: str, reuse_seconds: float) -> str | None:
         kept = self._tokens.get(raw)
@@ -76,18 +77,14 @@ class SignedCsrfTokens:
         return kept[0]
 
     def keep(self, raw: str, token: str) -> None:
-        with self._lock:
-            self._tokens.pop(raw, None)
-            while len(self._tokens) >= self.limit:
-                del self._tokens[next(iter(self._tokens))]
-            self._tokens[raw] = (token, time.monotonic())
+        self._tokens.set(raw, (token, time.monotonic()))
 
     def clear(self) -> None:
-        with self._lock:
-            self._tokens.clear()
+        self._tokens.clear()
 
 
 csrf_tokens = SignedCsrfTokens()
+cache.register(csrf_tokens.store)
 
 
 def _check_csrf() -> None:

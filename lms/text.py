@@ -5,40 +5,19 @@ Keyboards send NFD ("tổ hợp" mode) or NFC, and tone marks sit on different v
 Python's `sorted()` gets Vietnamese order wrong (ă, â, đ, ê, ô, ơ, ư are letters of
 their own); `sort_key` implements the alphabet and the tone order a → à → ả → ã → á → ạ
 as an ASCII string, so the database can order by it with a plain binary collation.
+
+`clean_text` lives in `certificates.text`, the lowest room (plain Python, no Flask, no
+lms imports), so the forms, the operations and the certificate renderer normalise a name
+with the same function; it is re-exported here for the app.
 """
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
-# Control characters (Cc), format characters (Cf: zero-width, bidi overrides, BOM),
-# private use and unassigned code points never belong in a name or an answer.
-_DROP_CATEGORIES = {"Cc", "Cf", "Co", "Cn", "Cs"}
-_KEEP_CONTROLS = {"\n", "\t"}
-_SPACES = re.compile(r"[^\S\n]+")
+from certificates.text import clean_text
 
-
-def clean_text(value: str | None, *, multiline: bool = False) -> str:
-    """NFC-normalise, drop control/invisible characters and collapse spaces."""
-    if value is None:
-        return ""
-    text = unicodedata.normalize("NFC", value)
-    if not multiline:
-        text = text.replace("\t", " ").replace("\r", " ").replace("\n", " ")
-    keep = _KEEP_CONTROLS if multiline else set()
-    text = "".join(
-        ch
-        for ch in text
-        if ch in keep or unicodedata.category(ch) not in _DROP_CATEGORIES
-        or ch in ("\u00a0",)
-    )
-    text = text.replace("\u00a0", " ")
-    if multiline:
-        lines = [_SPACES.sub(" ", line).strip() for line in text.replace("\r", "").split("\n")]
-        return "\n".join(lines).strip()
-    return _SPACES.sub(" ", text.replace("\n", " ").replace("\t", " ")).strip()
-
+__all__ = ["clean_text", "fold", "person_sort_key", "sort_key", "sort_vietnamese"]
 
 def fold(value: str | None) -> str:
     """Search key: NFC → casefold → NFD → drop combining marks → đ to d."""

@@ -122,11 +122,9 @@ def rolled_back():
 
 def _forget_rolled_back_content() -> None:
     """Courses and units a test created are rolled back: the in-memory caches must not keep them."""
-    from lms.learning import content_cache
-    from lms.statistics.queries import forget_kept
+    from lms import cache
 
-    content_cache.invalidate()
-    forget_kept()
+    cache.clear_all()
 
 
 class IsolatedClient(FlaskClient):

@@ -10,7 +10,6 @@ to some villages of the commune. `lms.access.scope_units` turns that into filter
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table
@@ -19,9 +18,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from lms.db import UTCDateTime, utcnow
 from lms.extensions import db
 from lms.units.models import Unit
-
-if TYPE_CHECKING:
-    from lms.learners.models import Learner
 
 LEARNER = "learner"
 TEAM_MEMBER = "team_member"
@@ -67,6 +63,8 @@ class User(UserMixin, db.Model):
 
     scope_unit: Mapped[Unit | None] = relationship(foreign_keys=[scope_unit_id])
     villages: Mapped[list[Unit]] = relationship(secondary=team_member_villages)
+    # Named, not imported: lms.learners.models builds on this module (no import cycle);
+    # the ORM resolves the name when the mappers are configured.
     learner: Mapped[Learner | None] = relationship(  # noqa: F821 - defined in lms.learners.models
         "Learner", back_populates="user", uselist=False, foreign_keys="Learner.user_id")
 

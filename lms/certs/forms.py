@@ -4,6 +4,7 @@ from wtforms.validators import DataRequired, Optional
 
 from lms.certs.queries import ALL, NOT_HANDED_OVER, REVOKED, UNPRINTED
 from lms.forms import BaseForm, max_length
+from lms.numbers import parse_int
 
 
 class VerifyForm(BaseForm):
@@ -20,9 +21,13 @@ class ReasonForm(BaseForm):
 
 
 def _optional_int(value):
+    """A select's id, None for "all" (empty); anything else is refused ("could not coerce": 422)."""
     if value in (None, ""):
         return None
-    return int(value)
+    number = parse_int(value, minimum=1)
+    if number is None:
+        raise ValueError(value)
+    return number
 
 
 class CertificateFilterForm(BaseForm):

@@ -19,6 +19,7 @@ from lms.access import scope_units
 from lms.certs.models import Certificate
 from lms.extensions import db
 from lms.learners.models import Learner
+from lms.pagination import Page, paginate
 from lms.units.models import Unit
 
 # What a staff list shows; printing and marking never include revoked certificates.
@@ -132,11 +133,11 @@ def last_certificate_id() -> int:
     return db.session.scalar(select(func.max(Certificate.id))) or 0
 
 
-def certificates_page(user, filters: CertificateFilter, page: int, per_page: int) -> list[Certificate]:
-    """One page of `scoped_certificates` (page numbers start at 1)."""
-    query = (scoped_certificates(user, filters).offset((page - 1) * per_page).limit(per_page)
-             .options(selectinload(Certificate.learner).selectinload(Learner.village)))
-    return list(db.session.scalars(query))
+def certificates_page(user, filters: CertificateFilter, page: int, per_page: int, *,
+                      total: int | None = None) -> Page:
+    """One page of `scoped_certificates` (page numbers start at 1, clamped to the last page)."""
+    query = scoped_certificates(user, filters).options(selectinload(Certificate.learner).selectinload(Learner.village))
+    return paginate(query, page=page, per_page=per_page, total=total)
 
 
 def part_count(total: int, size: int) -> int:

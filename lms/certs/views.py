@@ -41,6 +41,8 @@ from lms.errors import DomainError, NotFoundError
 from lms.extensions import db
 from lms.i18n import locale_code
 from lms.learning.acting import acting_learner
+from lms.numbers import parse_int
+from lms.pagination import page_number
 from lms.units.queries import villages_of
 
 bp = Blueprint("certs", __name__, template_folder="templates")
@@ -193,14 +195,6 @@ def _villages_in_scope() -> list:
     return [village for village in villages_of(scope.unit_id) if scope.covers_unit(village)]
 
 
-def _int_arg(source, name: str, default: int | None = None, minimum: int = 1) -> int | None:
-    try:
-        value = int(source.get(name, ""))
-    except ValueError:
-        return default
-    return value if value >= minimum else default
-
-
 def _read_filters(source) -> tuple[CertificateFilterForm, CertificateFilter | None]:
     """The filter form bound to `source` (query string or form), and its filters if valid."""
     form = CertificateFilterForm(source)
@@ -209,7 +203,7 @@ def _read_filters(source) -> tuple[CertificateFilterForm, CertificateFilter | No
         return form, None
     return form, CertificateFilter(village_id=form.village.data, date_from=form.date_from.data,
                                    date_to=form.date_to.data, status=form.status.data,
-                                   upto_id=_int_arg(source, "upto", minimum=0))
+                                   upto_id=parse_int(source.get("upto"), minimum=0))
 
 
 def _filter_args(filters: CertificateFilter) -> dict:
@@ -230,13 +224,11 @@ def issued():
     if filters.upto_id is None:  # pin the set the page shows (see CertificateFilter)
         filters = dataclasses.replace(filters, upto_id=queries.last_certificate_id())
     total = queries.count_certificates(current_user, filters)
-    pages = max(1, -(-total // PER_PAGE))
-    page = min(_int_arg(request.args, "page", 1), pages)
-    rows = queries.certificates_page(current_user, filters, page, PER_PAGE)
+    page = queries.certificates_page(current_user, filters, page_number(request.args), PER_PAGE, total=total)
     return render_template(
         "certs/issued.html", form=form, filters=filters, args=_filter_args(filters), total=total,
-        page=page, pages=pages, rows=rows,
-        unprintable={row.id for row in rows if certificates.unsupported_characters(row.full_name)},
+        page=page, rows=page.items,
+        unprintable={row.id for row in page.items if certificates.unsupported_characters(row.full_name)},
         parts=queries.part_count(total, PRINT_BATCH_SIZE), batch_size=PRINT_BATCH_SIZE,
         can_print=may(current_user, "print_certificates") and filters.is_printable)
 
@@ -249,11 +241,12 @@ def print_certificates():
     _form, filters = _read_filters(request.args)
     if filters is None or not filters.is_printable or filters.upto_id is None:
         abort(400)
-    part = _int_arg(request.args, "part", 1)
-    rows = queries.certificates_page(current_user, filters, part, PRINT_BATCH_SIZE)
-    if not rows:
+    part = page_number(request.args, "part")
+    total = queries.count_certificates(current_user, filters)
+    parts = queries.part_count(total, PRINT_BATCH_SIZE)
+    if part > parts:
         abort(404)
-    parts = queries.part_count(queries.count_certificates(current_user, filters), PRINT_BATCH_SIZE)
+    rows = queries.certificates_page(current_user, filters, part, PRINT_BATCH_SIZE, total=total).items
     lang = _language()
     # One learner's name the fonts cannot draw must not block a commune's printing: such
     # certificates are left out, listed on the PDF's last page, and not audited as printed.

@@ -6,19 +6,21 @@ to. Rendering the whole template each time cost more than everything else on the
 `render_cached` renders the template once per key with markers in place of those
 values, keeps the result, and on later requests only replaces the markers with the
 escaped values of this request.
+
+The key holds the lesson's content hash, so a lesson changed by a content sync in any
+process is a new key here: kept by size only (lms.cache).
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-
 from flask import render_template
 from markupsafe import escape
 
+from lms import cache
+
 MAX_ENTRIES = 512
-_lock = threading.Lock()
-_pages: OrderedDict = OrderedDict()
+_pages = cache.named("lesson_pages", maxsize=MAX_ENTRIES, why=(
+    "lesson page shells with markers for the per-request values; keyed by the lesson's content hash"))
 
 
 def _marker(name: str) -> str:
@@ -43,11 +45,7 @@ def render_cached(key: tuple, template: str, dynamic: dict[str, str], **context)
                 placeholders[name[:-2]] = _returning(_marker(name))
             else:
                 placeholders[name] = _marker(name)
-        page = render_template(template, **context, **placeholders)
-        with _lock:
-            _pages[key] = page
-            while len(_pages) > MAX_ENTRIES:
-                _pages.popitem(last=False)
+        page = _pages.set(key, render_template(template, **context, **placeholders))
     return _fill(page, dynamic)
 
 
@@ -64,5 +62,4 @@ def _fill(page: str, dynamic: dict[str, str]) -> str:
 
 
 def clear() -> None:
-    with _lock:
-        _pages.clear()
+    _pages.clear()

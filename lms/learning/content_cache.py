@@ -2,19 +2,19 @@
 
 Lessons change only when `flask courses load` runs, yet every lesson page needs the
 course, its lesson list and the lesson's HTML. Reading them from the database on every
-request was most of a lesson page's cost; here they are plain immutable objects,
-reloaded when the cache is older than `MAX_AGE_SECONDS` (so a content update reaches
-every worker within that time) or when this process syncs content itself.
+request was most of a lesson page's cost; here they are plain immutable objects in the
+named cache "content" (lms.cache), reloaded when older than `MAX_AGE_SECONDS` (so a
+content update reaches every worker of every server within that time) or at once when
+this process syncs content itself.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from lms import cache
 from lms.extensions import db
 
 MAX_AGE_SECONDS = 30
@@ -54,8 +54,8 @@ class CourseView:
                 self.lessons[index + 1] if index + 1 < len(self.lessons) else None)
 
 
-_lock = threading.Lock()
-_state: dict = {"loaded_at": 0.0, "courses": {}}
+_content = cache.named("content", maxsize=1, ttl=MAX_AGE_SECONDS, why=(
+    "published courses and lessons; another server's `flask courses load` shows within the TTL"))
 
 
 def _load() -> dict[str, CourseView]:
@@ -80,13 +80,8 @@ def _load() -> dict[str, CourseView]:
 
 
 def courses() -> dict[str, CourseView]:
-    now = time.monotonic()
-    if now - _state["loaded_at"] > MAX_AGE_SECONDS:
-        with _lock:
-            if now - _state["loaded_at"] > MAX_AGE_SECONDS:
-                _state["courses"] = _load()
-                _state["loaded_at"] = time.monotonic()
-    return _state["courses"]
+    """Every published course by slug, at most `MAX_AGE_SECONDS` old."""
+    return _content.get_or_load("published", _load)
 
 
 def lesson(course_slug: str, lesson_slug: str) -> tuple[CourseView, LessonView] | None:
@@ -98,4 +93,5 @@ def lesson(course_slug: str, lesson_slug: str) -> tuple[CourseView, LessonView] 
 
 
 def invalidate() -> None:
-    _state["loaded_at"] = 0.0
+    """Forget the kept content: the next request reads it again (after a sync)."""
+    _content.clear()

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 
+from lms.exports import neutralise  # unit names are typed by staff: no spreadsheet formulas
 from lms.statistics.models import METRICS
 from lms.statistics.queries import Dashboard, Figures
-from lms.team.exports import neutralise  # unit names are typed by staff: no spreadsheet formulas
 
 RATE = "rate"
 

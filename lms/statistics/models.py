@@ -42,6 +42,7 @@ Age band: age in the event's year (event year − birth year).
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, datetime
 
 from sqlalchemy import Date, ForeignKey, Index, Integer, SmallInteger, String, UniqueConstraint
@@ -154,3 +155,14 @@ class StatTarget(db.Model):
     due_on: Mapped[date] = mapped_column(Date, comment="Deadline")
     set_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), comment="Official who set it")
     updated_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+def rollup_deltas(deltas: Counter) -> Counter:
+    """The changes of `stat_rollups` that follow from counter changes `deltas` (here, below
+    both the writer and the recount, which each need it)."""
+    rollups: Counter = Counter()
+    for key, delta in deltas.items():
+        if delta:
+            for rollup_key in rollup_keys(key):
+                rollups[rollup_key] += delta
+    return rollups

@@ -46,7 +46,7 @@ from lms.statistics.models import (
     StatCounter,
     StatRollup,
     StatTarget,
-    rollup_keys,
+    rollup_deltas,
 )
 
 TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")  # UTC+7 all year; recount.py uses the same fixed offset
@@ -82,16 +82,6 @@ def make_key(learner, metric: str, moment: datetime, *, course_id: int = 0, mode
     return (learner.province_id, learner.commune_id, learner.village_id or 0, course_id, month,
             learner.sex or "unknown", age_band(learner.birth_year, int(month[:4])), mode, metric,
             learner.id % SHARDS)
-
-
-def rollup_deltas(deltas: Counter) -> Counter:
-    """The changes of `stat_rollups` that follow from counter changes `deltas`."""
-    rollups: Counter = Counter()
-    for key, delta in deltas.items():
-        if delta:
-            for rollup_key in rollup_keys(key):
-                rollups[rollup_key] += delta
-    return rollups
 
 
 _UPSERTS: dict = {}

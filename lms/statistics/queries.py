@@ -10,12 +10,12 @@ unit is decided by `lms.access.scope_units` (see `may_read`).
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Integer, String, bindparam, case, cast, func, literal, select, true, union_all
+from sqlalchemy import Integer, String, bindparam, case, cast, func, literal, select, union_all
 
+from lms import cache
 from lms.extensions import db
 from lms.statistics.models import (
     ADULT_BANDS,
@@ -35,6 +35,9 @@ from lms.statistics.models import (
     StatTarget,
 )
 from lms.units.models import COMMUNE, NATION, PROVINCE, VILLAGE, Unit
+from lms.units.queries import child_units, forget_units, official_unit
+
+__all__ = ["child_units", "official_unit"]  # the unit copies dashboards show, kept by lms.units
 
 CHILD_LEVEL = {NATION: PROVINCE, PROVINCE: COMMUNE, COMMUNE: VILLAGE}
 SORT_KEYS = ("name", *METRICS, "completion_rate", "certification_rate")
@@ -187,72 +190,6 @@ def breadcrumbs(unit: Unit) -> list[Unit]:
     return chain
 
 
-_official_units: dict[int, tuple[float, Unit]] = {}
-
-
-def official_unit(unit_id: int) -> Unit:
-    """The nation, a province or a commune, for display (breadcrumbs): kept five minutes
-    like `child_units`, as a copy that belongs to no session (its columns only), so it
-    can never be written back by mistake. Villages are read fresh."""
-    now = time.monotonic()
-    kept = _official_units.get(unit_id)
-    if kept is not None and kept[0] > now:
-        return kept[1]
-    unit = db.session.get(Unit, unit_id)
-    if unit is None or unit.level == VILLAGE:
-        return unit
-    copy = _unit_copy(getattr(unit, key) for key in _UNIT_KEYS)
-    _official_units[unit_id] = (now + CHILD_UNITS_SECONDS, copy)
-    return copy
-
-
-CHILD_UNITS_SECONDS = 300.0
-VILLAGES_SECONDS = 30.0
-_units = Unit.__table__
-_UNIT_KEYS = [column.key for column in _units.columns]
-# A commune's villages as plain rows, made into Units of no session: the ORM's loading
-# work cost twice the query's round trip, even for no rows.
-_VILLAGES_OF = select(_units).where(_units.c.level == VILLAGE, _units.c.parent_id == bindparam("commune_id"))
-_child_units: dict[int, tuple[float, list[Unit]]] = {}
-
-
-def _unit_copy(values) -> Unit:
-    """A Unit of no session from its column values (in table order): only displayed, never written."""
-    return Unit(**dict(zip(_UNIT_KEYS, values, strict=True)))
-
-
-def child_units(unit: Unit, level: str) -> list[Unit]:
-    """The units of `level` directly below `unit`, current and retired.
-
-    Provinces and communes change only when the official list is loaded (`flask units
-    load`, a few times a year), so their lists are kept in memory for five minutes,
-    detached from any session (only their columns are read); a province page then
-    does not load 170 communes on every request. Villages, which commune staff edit,
-    are kept 30 seconds (as copies of no session, made from plain rows), and forgotten
-    at once in the process that edits them (`forget_villages`): an edit made through
-    another server process shows within 30 seconds, as a course sync does.
-    """
-    now = time.monotonic()
-    kept = _child_units.get(unit.id)
-    if kept is not None and kept[0] > now:
-        return kept[1]
-    if level == VILLAGE:
-        units = [_unit_copy(row) for row in db.session.connection().execute(_VILLAGES_OF, {"commune_id": unit.id})]
-        _child_units[unit.id] = (now + VILLAGES_SECONDS, units)
-        return units
-    parent = Unit.parent_id == unit.id if unit.level != NATION else true()
-    units = list(db.session.scalars(select(Unit).where(Unit.level == level, parent)))
-    for child in units:
-        db.session.expunge(child)
-    _child_units[unit.id] = (now + CHILD_UNITS_SECONDS, units)
-    return units
-
-
-def forget_villages(commune_id: int) -> None:
-    """A village of this commune was created, renamed or retired."""
-    _child_units.pop(commune_id, None)
-
-
 @dataclass(frozen=True)
 class CourseLabel:
     """What a dashboard shows of a course (a title per language, its place)."""
@@ -268,7 +205,9 @@ class CourseLabel:
 
 
 COURSE_LABELS_SECONDS = 30.0  # as the content cache: a course sync shows within 30 s
-_kept: dict[str, tuple[float, object]] = {}
+_course_labels = cache.named("course_labels", maxsize=1, ttl=COURSE_LABELS_SECONDS, why=(
+    "every course's titles for dashboards; a sync through another server shows within the TTL"))
+_nation = cache.named("nation", maxsize=1, why="the id of the nation's units row, which never changes")
 
 
 def course_labels(needed: set[int]) -> dict[int, CourseLabel]:
@@ -277,36 +216,33 @@ def course_labels(needed: set[int]) -> dict[int, CourseLabel]:
     query less on every dashboard."""
     from lms.learning.models import Course
 
-    kept = _kept.get("courses")
-    if kept is not None and kept[0] > time.monotonic() and needed <= kept[1].keys():
-        return kept[1]
+    kept = _course_labels.get("courses")
+    if kept is not None and needed <= kept.keys():
+        return kept
     labels = {row.id: CourseLabel(row.id, row.slug, row.position, row.title_vi, row.title_en)
               for row in db.session.execute(select(Course.id, Course.slug, Course.position, Course.title_vi,
                                                    Course.title_en))}
-    _kept["courses"] = (time.monotonic() + COURSE_LABELS_SECONDS, labels)
-    return labels
+    return _course_labels.set("courses", labels)
 
 
 def nation_id() -> int:
     """The id of the nation's `units` row, created on first use; it never changes."""
-    kept = _kept.get("nation")
+    kept = _nation.get("id")
     if kept is not None:
-        return kept[1]
+        return kept
     found = db.session.scalar(select(Unit.id).where(Unit.level == NATION))
     if found is None:  # created now, in a transaction that may not commit: not kept
         from lms.units.operations import ensure_nation
 
         return ensure_nation().id
-    _kept["nation"] = (float("inf"), found)
-    return found
+    return _nation.set("id", found)
 
 
 def forget_kept() -> None:
-    """Forget what is kept in memory: child unit lists, official units, course labels,
-    the nation's id."""
-    _child_units.clear()
-    _official_units.clear()
-    _kept.clear()
+    """Forget what dashboards keep in memory: unit copies, course labels, the nation's id."""
+    forget_units()
+    _course_labels.clear()
+    _nation.clear()
 
 
 def _children(unit: Unit, candidates: list[Unit], figures: dict[int, Figures], own: list, sort: str,

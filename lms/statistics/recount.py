@@ -30,6 +30,7 @@ from lms.statistics.models import (
     STARTED,
     StatCounter,
     StatRollup,
+    rollup_deltas,
 )
 
 
@@ -95,8 +96,6 @@ def learner_contributions(learner_id: int) -> Counter:
 
 def expected_rollups(counters: Counter | None = None) -> Counter:
     """{rollup key: value} that follows from the recounted counters."""
-    from lms.statistics.operations import rollup_deltas
-
     rollups = rollup_deltas(expected_counters() if counters is None else counters)
     return Counter({key: value for key, value in rollups.items() if value})
 

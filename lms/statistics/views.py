@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import threading
-from collections import OrderedDict
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 
@@ -18,6 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 
+from lms import cache
 from lms.access import may
 from lms.errors import DomainError
 from lms.extensions import db
@@ -187,9 +186,9 @@ def show_unit(unit_id: int):
                            may_set_target=may(current_user, "set_targets", unit))
 
 
-_rendered_figures: OrderedDict[bytes, Markup] = OrderedDict()
-_rendered_lock = threading.Lock()
 RENDERED_FIGURES_KEPT = 256  # about 40 KB each
+_rendered_figures = cache.named("dashboard_figures", maxsize=RENDERED_FIGURES_KEPT, why=(
+    "rendered dashboard tables and charts, keyed by a digest of their figures: a change is a new key"))
 
 
 def _figures_html(board, tables, sort: str, descending: bool, formatter, may_read) -> Markup:
@@ -204,21 +203,15 @@ def _figures_html(board, tables, sort: str, descending: bool, formatter, may_rea
     content = [(table.title, table.headers, table.rows) for table in tables.values()]  # plain lists: a fast repr
     key = hashlib.blake2b(repr((locale_code(), board.unit.id, board.unit.name, sort, descending, links,
                                 content)).encode(), digest_size=16).digest()
-    with _rendered_lock:
-        html = _rendered_figures.get(key)
-        if html is not None:
-            _rendered_figures.move_to_end(key)
-            return html
+    html = _rendered_figures.get(key)
+    if html is not None:
+        return html
     trend, per_course = _charts(board, formatter)
     html = Markup(render_template(  # noqa: S704  # nosec B704: a rendered, autoescaped template
         "statistics/_figures.html", board=board, tables=tables, trend_chart=trend, course_chart=per_course,
         sort=sort, descending=descending, format_cell=formatter, table_rows=table_rows_formatter(formatter),
         unit_links=_unit_links(board, may_read, _unit_url())))
-    with _rendered_lock:
-        _rendered_figures[key] = html
-        while len(_rendered_figures) > RENDERED_FIGURES_KEPT:
-            _rendered_figures.popitem(last=False)
-    return html
+    return _rendered_figures.set(key, html)
 
 
 @bp.get("/statistics/units/<int:unit_id>/<table>.<fmt>")

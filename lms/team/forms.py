@@ -4,17 +4,14 @@ from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, Strin
 from wtforms.validators import DataRequired, NumberRange, Optional
 
 from lms.forms import BaseForm, max_length
+from lms.numbers import parse_int
 
 SEX_CHOICES = [SelectChoice("", _l("Choose…")), SelectChoice("female", _l("Female")), SelectChoice("male", _l("Male"))]
 
 
 def _optional_int(value):
-    if value in (None, ""):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    """A select's id; None ("all") when empty or not an id, as a list link with a stale filter shows everything."""
+    return parse_int(value, minimum=1) if value not in (None, "") else None
 
 
 class LearnerForm(BaseForm):

@@ -9,13 +9,12 @@ from sqlalchemy import and_, exists, func, or_, select
 
 from lms.access import scope_units
 from lms.accounts.models import User
-from lms.audit.models import AuditEvent
 from lms.certs.models import Certificate
 from lms.extensions import db
 from lms.learners.models import Consent, Learner
 from lms.learning.models import Course, Enrollment
+from lms.pagination import count
 from lms.text import fold
-from lms.units.models import Unit
 from lms.validation import normalize_phone
 
 NOT_STARTED, IN_PROGRESS, COMPLETED, CERTIFIED = "not-started", "in-progress", "completed", "certified"
@@ -190,14 +189,6 @@ def without_card_among(user, learner_ids: list[int], limit: int) -> tuple[list[L
     return sorted(found, key=lambda learner: (learner.name_sort_key, learner.id)), total
 
 
-def count(query) -> int:
-    return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-
-
-def page_of(query, page: int, per_page: int) -> list[Learner]:
-    return list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
-
-
 def statuses_of(learner_ids: list[int]) -> dict[int, str]:
     """Overall status of each learner, in three queries for a whole page."""
     status = dict.fromkeys(learner_ids, NOT_STARTED)
@@ -238,15 +229,3 @@ def certificates_of(learner: Learner) -> list[Certificate]:
 def consents_of(learner: Learner) -> list[Consent]:
     return list(db.session.scalars(select(Consent).where(Consent.learner_id == learner.id)
                                    .order_by(Consent.given_dt)))
-
-
-def audit_events(user, page: int, per_page: int = 100) -> tuple[list[AuditEvent], int]:
-    """Audit events for the learners and communes of an official's scope, newest first."""
-    scope = scope_units(user)
-    communes = select(Unit.id).where(scope.unit_filter())
-    query = select(AuditEvent).where(AuditEvent.unit_id.in_(communes))
-    total = count(query)
-    rows = db.session.scalars(query.order_by(AuditEvent.created_dt.desc(), AuditEvent.id.desc())
-                              .limit(per_page).offset((page - 1) * per_page))
-    return list(rows), total
-

@@ -1,5 +1,5 @@
-"""Team workspace pages: learner list and export, registration, learner page, import,
-audit log; and the learner's own data page (/my-data).
+"""Team workspace pages: learner list and export, registration, learner page, import;
+and the learner's own data page (/my-data).
 
 Views parse the request, call an operation or a query, and render; each request
 commits once. Learners are always read through `scope_units(user).learner_filter()`.
@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
+from lms import exports
 from lms.access import VILLAGES, may, require, scope_units
 from lms.accounts.models import LEARNER
 from lms.accounts.session import remember_identity
@@ -29,7 +30,9 @@ from lms.i18n import locale_code
 from lms.learners import operations as learner_ops
 from lms.learners.consent import LEARNING, current_text
 from lms.learning.queries import course_progress
-from lms.team import exports, importer, operations, queries
+from lms.numbers import parse_ints
+from lms.pagination import count, first_rows, page_number, paginate
+from lms.team import importer, operations, queries
 from lms.team.forms import (
     CardsForm,
     ConfirmForm,
@@ -100,18 +103,22 @@ def _search(formdata=None):
     return form, queries.learners_query(current_user, filters)
 
 
+def _list_args(source) -> dict:
+    """The list's filters, for its page, export and back links (only these: another
+    parameter, such as `fmt`, would clash with the link's own arguments)."""
+    return {k: v for k in ("q", "village", "course", "status", "card") if (v := source.get(k))}
+
+
 @bp.get("/team/learners")
 @login_required
 def learners():
     form, query = _search()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    total = queries.count(query)
-    rows = queries.page_of(query, page, PER_PAGE)
-    ids = [learner.id for learner in rows]
-    return render_template("team/learners.html", form=form, learners=rows, total=total, page=page,
-                           pages=max((total + PER_PAGE - 1) // PER_PAGE, 1), statuses=queries.statuses_of(ids),
+    page = paginate(query, page=page_number(request.args), per_page=PER_PAGE)
+    ids = [learner.id for learner in page.items]
+    return render_template("team/learners.html", form=form, learners=page.items, page=page,
+                           statuses=queries.statuses_of(ids),
                            phones=queries.phones_of(ids), can_write=may(current_user, "write_learners"),
-                           args={k: v for k, v in request.args.items() if k != "page"},
+                           args=_list_args(request.args),
                            cards_form=CardsForm(formdata=None), max_cards=operations.MAX_CARDS,
                            no_card=queries.no_card_of(ids))
 
@@ -137,7 +144,7 @@ def export_learners(fmt: str):
     if fmt not in ("csv", "xlsx"):
         abort(404)
     _form, query = _search()
-    rows = queries.page_of(query, 1, EXPORT_LIMIT)
+    rows = first_rows(query, EXPORT_LIMIT)
     ids = [learner.id for learner in rows]
     statuses, phones = queries.statuses_of(ids), queries.phones_of(ids)
     header = [_("Full name"), _("Birth year"), _("Sex"), _("Phone"), _("ID (last 4 digits)"), _("Village"),
@@ -309,8 +316,7 @@ def _cards_page(batch: operations.CardBatch, *, remaining: int, back: str) -> Re
 
 
 def _learners_back(formdata) -> str:
-    args = {k: v for k in ("q", "village", "course", "status", "card") if (v := formdata.get(k))}
-    return url_for("team.learners", **args)
+    return url_for("team.learners", **_list_args(formdata))
 
 
 @bp.post("/team/cards")
@@ -325,7 +331,9 @@ def print_cards():
         return redirect(back)
     reissue = bool(form.reissue.data)
     if request.form.get("selection") == "ticked":
-        ids = request.form.getlist("learner", type=int)
+        ids = parse_ints(request.form.getlist("learner"))
+        if ids is None:  # not a learner's id at all (a learner out of scope is a 403 below)
+            abort(400)
         if not ids:
             flash(_("Tick at least one learner, or print the cards of every learner found."), "error")
             return redirect(back)
@@ -341,12 +349,12 @@ def print_cards():
         _form, query = _search(request.form)
         if not reissue:
             query = query.where(queries.without_card())
-        total = queries.count(query)
+        total = count(query)
         if reissue and total > operations.MAX_CARDS:
             flash(_("To issue new cards, narrow the list to at most {limit} learners ({count} found).").format(
                 limit=operations.MAX_CARDS, count=total), "error")
             return redirect(back)
-        chosen = queries.page_of(query, 1, operations.MAX_CARDS)
+        chosen = first_rows(query, operations.MAX_CARDS)
         remaining = max(total - len(chosen), 0)
     batch = operations.issue_login_cards(chosen, by=current_user, reissue=reissue,
                                          unit_id=current_user.scope_unit_id, source="list")
@@ -526,17 +534,6 @@ def import_discard(import_id: int):
         db.session.commit()
     flash(_("The upload has been discarded. Nothing was registered."), "info")
     return redirect(url_for("team.import_upload"))
-
-
-# --- Audit log -------------------------------------------------------------------------
-
-@bp.get("/team/audit")
-@login_required
-def audit_log():
-    require("read_audit")
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    events, total = queries.audit_events(current_user, page)
-    return render_template("team/audit.html", events=events, page=page, pages=max((total + 99) // 100, 1))
 
 
 # --- The learner's own data ------------------------------------------------------------

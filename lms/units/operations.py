@@ -12,6 +12,7 @@ from lms.errors import DomainError
 from lms.extensions import db
 from lms.text import clean_text, fold, sort_key
 from lms.units.models import COMMUNE, NATION, PROVINCE, REFORM_DATE, VILLAGE, Unit, UnitChange
+from lms.units.queries import forget_units, forget_villages
 
 NATION_CODE = "VN"
 VILLAGE_TYPES = ("thôn", "bản", "ấp", "tổ dân phố", "khu phố", "làng", "buôn", "plei", "sóc", "khóm")
@@ -165,9 +166,7 @@ def load_official_units(effective_on: date | None = None, *, retire_missing: boo
                 retire_unit(unit, effective_on)
                 report.retired += 1
     db.session.flush()
-    from lms.statistics.queries import forget_kept
-
-    forget_kept()  # dashboards of this process list the new units at once
+    forget_units()  # dashboards of this process list the new units at once
     return report
 
 
@@ -211,8 +210,6 @@ def create_village(commune: Unit, name: str, division_type: str = "thôn", actor
 
 
 def _villages_changed(commune_id: int) -> None:
-    from lms.statistics.queries import forget_villages
-
     forget_villages(commune_id)  # this process's dashboards list the change at once
 
 

@@ -57,7 +57,7 @@ def test_content_cache_follows_a_sync(app, tmp_path):
     before = content_cache.courses()
     assert "scam-safety" in before
     sync_courses(app.config["COURSES_DIR"])
-    assert content_cache._state["loaded_at"] == 0.0  # invalidated: next read reloads
+    assert len(content_cache._content) == 0  # invalidated: next read reloads
     assert content_cache.courses().keys() == before.keys()
 
 

@@ -75,7 +75,7 @@ EXPECTED: dict[str, Expect] = {
     "team.import_upload": Expect(WRITE), "team.import_template": Expect(WRITE),
     "team.import_preview": Expect(WRITE, objects="import"), "team.import_cards": Expect(WRITE, objects="import"),
     "team.import_confirm": Expect(WRITE, objects="import"), "team.import_discard": Expect(WRITE, objects="import"),
-    "team.audit_log": Expect(OFFICIALS),
+    "audit.audit_log": Expect(OFFICIALS),
     "units.villages": Expect(MANAGE_VILLAGES),
     "units.rename_village": Expect(MANAGE_VILLAGES, objects="village"),
     "units.retire_village": Expect(MANAGE_VILLAGES, objects="village"),

@@ -1,4 +1,4 @@
-"""Learner lists as CSV or XLSX, safe to open in a spreadsheet.
+"""Tables as CSV or XLSX (learner lists, statistics), safe to open in a spreadsheet.
 
 A cell that starts with = + - @, a tab or a carriage return would be read as a
 formula (CSV/formula injection), so such cells get a leading apostrophe.
