@@ -13,6 +13,7 @@ with the same function; it is re-exported here for the app.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from certificates.text import clean_text
