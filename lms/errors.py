@@ -23,7 +23,12 @@ class DomainError(ValueError):
         return str(self._message).format(**self.params) if self.params else str(self._message)
 
     def __str__(self) -> str:
-        return self.message
+        # Outside a request or app context (a traceback in a script, a test report) the
+        # lazy message cannot be translated: show the code rather than "str() failed".
+        try:
+            return self.message
+        except RuntimeError:
+            return self.code
 
 
 class NotAllowedError(DomainError):
