@@ -7,8 +7,9 @@ from hypothesis import strategies as st
 
 from lms.certs.queries import certificates_of
 from lms.extensions import db
-from lms.learners.operations import erase_learner, move_learner, update_learner
+from lms.learners.operations import move_learner, update_learner
 from lms.learning.operations import enroll, record_lesson_progress, submit_quiz
+from lms.privacy.operations import erase_learner
 from lms.statistics import operations as stat_operations  # noqa: F401 - connects the writer
 from lms.statistics.recount import (
     compare,
