@@ -20,7 +20,6 @@ from lms.i18n import locale_code
 from lms.learners import operations as learner_ops
 from lms.learners.consent import LEARNING, current_text
 from lms.learners.models import Consent
-from lms.privacy import inventory
 from lms.privacy.export import personal_data
 from lms.privacy.forms import SelfCorrectForm
 from lms.privacy.operations import erase_learner
@@ -43,8 +42,7 @@ def _consents(learner) -> list[Consent]:
 @bp.get("/privacy")
 def notice():
     version, consent_text = current_text(LEARNING, locale_code())
-    return render_template("privacy/notice.html", consent_text=consent_text, consent_version=version,
-                           tables=[t for t in inventory.TABLES if t.about != inventory.NOBODY])
+    return render_template("privacy/notice.html", consent_text=consent_text, consent_version=version)
 
 
 @bp.route("/my-data", methods=["GET", "POST"])
