@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 
 from lms.extensions import db
 from lms.learners.models import Learner
@@ -28,8 +28,9 @@ def _value(value: Any) -> Any:
     return value
 
 
-def _rows(table: Table, person: queries.Person, audit_ids: list[int]) -> list[dict]:
+def _rows(table: Table, person: queries.Person, audit_ids: list[int]) -> list[dict[str, Any]]:
     sql_table = db.metadata.tables[table.name]
+    where: ColumnElement[bool]
     if table.name == "audit_events":
         where = sql_table.c.id.in_(audit_ids)
     else:

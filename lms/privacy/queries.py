@@ -25,7 +25,7 @@ class Person:
     since: datetime  # nothing can name them before their account existed
     addresses: tuple[str, ...] = ()  # IP addresses they acted from (consents, their own audit events)
 
-    def ids(self, kind: str) -> tuple:
+    def ids(self, kind: str) -> tuple[int | str, ...]:
         return {LEARNER: (self.learner_id,), USER: (self.user_id,) if self.user_id else (),
                 LOGIN: tuple(f"account:{login.lower()}"[:120] for login in self.logins),
                 CERTIFICATE: self.certificate_ids}[kind]
@@ -37,14 +37,14 @@ def person_of(learner: Learner) -> Person:
     certificate_ids = tuple(db.session.scalars(select(Certificate.id).where(Certificate.learner_id == learner.id)))
     started = min(filter(None, (learner.registered_dt, getattr(user, "created_dt", None))))
     person = Person(learner.id, getattr(user, "id", None), logins, certificate_ids, started - timedelta(minutes=5))
-    addresses = set(db.session.scalars(select(Consent.ip_address).where(
-        Consent.learner_id == learner.id, Consent.ip_address.is_not(None))))
+    addresses: set[str] = {address for address in db.session.scalars(select(Consent.ip_address).where(
+        Consent.learner_id == learner.id)) if address}
     addresses |= {event.ip_address for event in audit_events_about(person)
                   if event.ip_address and event.actor_id in (None, person.user_id)}
     return replace(person, addresses=tuple(sorted(addresses)))
 
 
-def names_person(details, person: Person) -> bool:
+def names_person(details: object, person: Person) -> bool:
     """Whether audit `details` name one of the person's records (DETAIL_KEYS)."""
     if not isinstance(details, dict):
         return False

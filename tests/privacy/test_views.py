@@ -27,7 +27,7 @@ def test_learner_sees_downloads_and_corrects_their_data(client, make, login):
 
 def test_the_privacy_notice_lists_what_is_kept(client):
     page = client.get("/privacy", headers={"Accept-Language": "vi"}).get_data(as_text=True)
-    assert "Bình dân học vụ số" in page and "/my-data" in page
+    assert "Chúng tôi lưu gì, và lưu bao lâu" in page and "Thu hồi và xóa tên" in page and "/my-data" in page
 
 
 def test_withdraw_consent(client, make, login):
