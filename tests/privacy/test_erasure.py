@@ -139,3 +139,18 @@ def test_staff_may_erase_and_their_part_of_the_audit_trail_stays(app, held):
     assert all(e.ip_address in ("198.51.100.5", "192.0.2.9") for e in staff_events)
     cards = next(e for e in staff_events if e.action == "learner.cards")
     assert cards.details["learner_ids"] == [held.other.learner.id]  # the other learner stays listed
+
+
+def test_withdrawal_then_deletion_leaves_no_ip_address(app, held):
+    """The order of the issue's probe: a withdrawn consent kept its IP address through erasure."""
+    from lms.learners.consent import LEARNING
+    from lms.learners.models import Consent
+    from lms.learners.operations import withdraw_consent
+
+    withdraw_consent(held.learner, LEARNING, actor=held.user)
+    with app.test_request_context(environ_base={"REMOTE_ADDR": LEARNER_IP}):
+        erase_learner(held.learner, actor=held.user)
+    db.session.flush()
+    consents = db.session.scalars(select(Consent).where(Consent.learner_id == held.learner.id)).all()
+    assert consents and all(c.ip_address is None and c.withdrawn_dt is not None for c in consents)
+    assert remains(held.ids, [LEARNER_IP]) == []
