@@ -202,7 +202,7 @@ def main() -> int:
     try:
         url = ""
         if args.postgres:
-            pg = Postgres(tmp / "pg", "lms_bench", free_port())
+            pg = Postgres(Path(tempfile.mkdtemp(prefix="lms-province-pg-")), "lms_bench", free_port())
             url = pg.url
         env = bench_env(tmp, url)
         data = prepare(env, args.devices)
