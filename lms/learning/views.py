@@ -26,7 +26,6 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import OperationalError
 
-from lms.access import require
 from lms.accounts.session import cookie_identity, use_identity
 from lms.core import page_cache
 from lms.errors import DomainError
@@ -233,12 +232,7 @@ def my_learning():
 @bp.post("/assist/<int:learner_id>")
 @login_required
 def start_assist(learner_id: int):
-    from lms.learners.models import Learner
-
-    learner = db.session.get(Learner, learner_id)
-    if learner is None or learner.is_deleted:
-        abort(404)
-    require("assist_learners", learner)
+    learner = queries.learner_to_assist(current_user, learner_id)
     start_assisting(learner)
     flash(_("You are now helping {name}. Their progress is saved to their account.").format(
         name=learner.full_name), "info")
