@@ -130,3 +130,49 @@ def page(learner_id):
     return render(learner, can_write=may(current_user, "write_learners", learner))
 ''')
     assert role_comparisons(tree) == [] and view_decisions(tree) == [] and private_login_user(tree) == []
+
+
+# --- the operations refuse by themselves (an API route or a command gets the same answer) ---
+
+def test_team_operations_refuse_a_learner_out_of_scope(world):
+    from lms.errors import NotAllowedError
+    from lms.team import operations
+
+    member, far = world.users["team_member"], world.learners["lC"]
+    with pytest.raises(NotAllowedError):
+        operations.issue_login_card(far, by=member)
+    with pytest.raises(NotAllowedError):
+        operations.issue_login_cards([world.learners["lA"], far], by=member, reissue=True)
+    with pytest.raises(NotAllowedError):
+        operations.update_contact(far, actor=member, phone=None, national_id=None)
+    with pytest.raises(NotAllowedError):  # a province official reads learners but changes none
+        operations.issue_login_card(world.learners["lA"], by=world.users["province_official"])
+    with pytest.raises(NotAllowedError):  # limited to village vA: not another village of the commune
+        operations.register_learner(world.users["village_member"], commune=world.units["cA"],
+                                    village=world.units["vA2"], full_name="Mạc Văn Phong", birth_year=1980,
+                                    sex="male", phone=None, national_id=None, consent_given=True, locale="vi")
+    assert operations.issue_login_card(world.learners["lA"], by=member).pin  # in scope: done
+
+
+def test_lookups_refuse_out_of_scope_and_unknown_alike(world):
+    from lms.errors import NotAllowedError
+    from lms.team import queries
+
+    member = world.users["team_member"]
+    assert queries.learner_for(member, world.learners["lA"].id, "write_learners") == world.learners["lA"]
+    for learner_id in (world.learners["lC"].id, 2**31 - 1):
+        with pytest.raises(NotAllowedError):
+            queries.learner_for(member, learner_id)
+    with pytest.raises(NotAllowedError):  # a learner's own account is not the team workspace
+        queries.learner_for(world.users["learner"], world.learners["lA"].id)
+    with pytest.raises(NotAllowedError):  # one learner out of scope refuses the whole list
+        queries.learners_for(member, [world.learners["lA"].id, world.learners["lC"].id], "write_learners")
+
+
+def test_a_refusal_is_never_shown_as_a_form_error(app):
+    from lms.access import not_allowed
+    from lms.forms import show_error
+    from lms.team.forms import ConfirmForm
+
+    with app.test_request_context(), pytest.raises(type(not_allowed())):
+        show_error(ConfirmForm(formdata=None), not_allowed())
