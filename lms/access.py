@@ -6,14 +6,19 @@ filter over learners. Every query that reads learner data goes through
 administrator covers everything; a province official their province; a commune
 official and a team member their commune (a team member may be limited to villages);
 a learner only themself.
+
+The rules live here; they are enforced by the queries and operations that take the
+account (`check` raises `NotAllowedError`, a 403 on the web and in the API), so a page,
+an API route and a command reach the same answer. Views never decide: they may ask
+`may` only to choose what to show (a button, a link). See docs/decisions.md,
+"Permissions".
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import abort
-from flask_login import current_user
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import false, true
 
 from lms.accounts.models import (
@@ -23,6 +28,8 @@ from lms.accounts.models import (
     PROVINCE_OFFICIAL,
     TEAM_MEMBER,
 )
+from lms.errors import NotAllowedError, NotFoundError
+from lms.units import queries as unit_queries
 from lms.units.models import NATION, Unit
 
 NONE, SELF, VILLAGES, COMMUNE, PROVINCE = "none", "self", "villages", "commune", "province"
@@ -40,6 +47,7 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "print_certificates": frozenset({TEAM_MEMBER, COMMUNE_OFFICIAL}),
     "read_audit": frozenset({COMMUNE_OFFICIAL, PROVINCE_OFFICIAL, NATIONAL_ADMIN}),
     "manage_staff": frozenset({NATIONAL_ADMIN}),
+    "follow_courses": frozenset({LEARNER}),  # staff follow courses only by helping a learner
 }
 
 
@@ -157,7 +165,48 @@ def may_on_units(user, action: str):
     return scope.covers_unit
 
 
-def require(action: str, target=None) -> None:
-    """Abort with 403 unless the current user may do `action` on `target`."""
-    if not may(current_user, action, target):
-        abort(403)
+def not_allowed() -> NotAllowedError:
+    """The refusal every check raises (an object out of scope and a missing one look alike)."""
+    return NotAllowedError("not-allowed", _l("You do not have access to this page."))
+
+
+def check(user, action: str, target=None) -> None:
+    """Raise `NotAllowedError` unless `user` may do `action` on `target`: what queries and
+    operations call before they read or change anything for `user`."""
+    if not may(user, action, target):
+        raise not_allowed()
+
+
+def own_learner(user):
+    """The learner record a learner's account acts as, or None (staff, anonymous, erased)."""
+    if user is None or not getattr(user, "is_authenticated", False) or user.role != LEARNER:
+        return None
+    learner = getattr(user, "learner", None)
+    return None if learner is None or learner.is_deleted else learner
+
+
+def commune_for(user, action: str) -> Unit:
+    """The account's own commune, if it may do `action` there (villages: units sit below
+    this module, so their pages ask here)."""
+    commune = unit_queries.current_unit(getattr(user, "scope_unit_id", None), COMMUNE)
+    if commune is None:
+        raise not_allowed()
+    check(user, action, commune)
+    return commune
+
+
+def village_for(user, village_id: int, action: str) -> Unit:
+    """The current village `village_id`, if `user` may do `action` on it."""
+    village = unit_queries.current_unit(village_id, "village")
+    if village is None:
+        raise NotFoundError("not-found", _l("This page does not exist."))
+    check(user, action, village)
+    return village
+
+
+def learner_self(user):
+    """The learner record of `user`'s own account; `NotAllowedError` for anyone else."""
+    learner = own_learner(user)
+    if learner is None:
+        raise not_allowed()
+    return learner

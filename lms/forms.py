@@ -12,6 +12,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from lms.errors import NotAllowedError
 from lms.text import clean_text
 
 
@@ -53,7 +54,10 @@ WTFORMS_MESSAGES = (
 
 
 def show_error(form, error) -> None:
-    """Show an operation's error (lms.errors.DomainError) on its field, or on the form."""
+    """Show an operation's error (lms.errors.DomainError) on its field, or on the form.
+    A refusal (`NotAllowedError`) is not a typing mistake: it goes on to the 403 page."""
+    if isinstance(error, NotAllowedError):
+        raise error
     field = getattr(form, error.field, None) if error.field else None
     if field is not None:
         field.errors = [*field.errors, error.message]

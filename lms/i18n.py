@@ -35,8 +35,12 @@ def select_locale() -> Locale:
 
 
 def _select_locale_code() -> str:
+    return locale_for(getattr(current_user, "locale", None) if current_user else None)
+
+
+def locale_for(user_locale: str | None) -> str:
+    """The locale code a request gets for an account whose choice is `user_locale`."""
     languages = current_app.config["LANGUAGES"]
-    user_locale = getattr(current_user, "locale", None) if current_user else None
     if user_locale in languages:
         return user_locale
     chosen = session.get("locale")

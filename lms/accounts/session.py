@@ -20,6 +20,11 @@ def configure(login_manager) -> None:
 
     @login_manager.user_loader
     def load_user(session_id: str):
+        # How a session finds its account is ours to decide (Flask-Login only asks this
+        # loader): a request that settled it without the database answers from `g`.
+        if REQUEST_IDENTITY in g:
+            identity = g.get(REQUEST_IDENTITY)
+            return identity if identity is not None and identity.get_id() == session_id else None
         user_id, _, token = (session_id or "").partition(":")
         if not user_id.isdigit():
             return None
@@ -73,8 +78,8 @@ def cookie_identity() -> CookieIdentity | None:
     """The logged-in account as the session cookie describes it, or None.
 
     While it is in use (`use_identity`) it is `current_user`; it has only the
-    attributes above, so it must not reach code that checks scope or reads the learner
-    (`forget_identity` before such code: the account is then loaded as usual).
+    attributes above, so it must not reach code that checks scope or reads the learner:
+    use it only once the page is known to need nothing more.
     """
     who, user_id = session.get(IDENTITY_KEY), session.get("_user_id")
     if not who or not user_id or len(who) != 3:
@@ -82,9 +87,11 @@ def cookie_identity() -> CookieIdentity | None:
     return CookieIdentity(user_id, who[0], who[1], bool(who[2]), session.get("locale"))
 
 
-def use_identity(identity: CookieIdentity) -> None:
-    g._login_user = identity  # Flask-Login's current_user for this request
+REQUEST_IDENTITY = "lms_request_identity"  # our own key in `g`, read by `load_user`
 
 
-def forget_identity() -> None:
-    g.pop("_login_user", None)
+def use_identity(identity: CookieIdentity | None) -> None:
+    """For the rest of this request, `load_user` answers with `identity` (None: nobody)
+    instead of loading the account. Call it before anything reads `current_user`:
+    Flask-Login keeps the first answer for the request."""
+    setattr(g, REQUEST_IDENTITY, identity)

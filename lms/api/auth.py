@@ -19,7 +19,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from lms.accounts.models import LEARNER, User
+from lms.access import own_learner
+from lms.accounts.models import User
 from lms.api.errors import ForbiddenError, UnauthorizedError
 from lms.db import utcnow
 from lms.extensions import db
@@ -99,8 +100,7 @@ def current_token() -> ApiToken:
 
 def current_learner():
     """The learner behind the token; staff accounts follow courses only by helping on the website."""
-    user = g.api_user
-    learner = getattr(user, "learner", None)
-    if user.role != LEARNER or learner is None or learner.is_deleted:
+    learner = own_learner(g.api_user)
+    if learner is None:
         raise ForbiddenError("learner-required", _l("Only a learner's account can do this."))
     return learner

@@ -20,14 +20,14 @@ from sqlalchemy import func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from certificates import make_verification_code, unsupported_characters
-from lms.access import may
+from lms.access import check
 from lms.audit.operations import record
 from lms.certs import events as cert_events
 from lms.certs import queries
 from lms.certs.models import Certificate
 from lms.certs.queries import CertificateFilter
 from lms.db import UTCDateTime, utcnow
-from lms.errors import DomainError, NotAllowedError
+from lms.errors import DomainError
 from lms.extensions import db
 from lms.learners import events as learner_events
 from lms.learners.models import Learner
@@ -135,8 +135,7 @@ def _clean_reason(reason: str | None) -> str:
 
 
 def _require_revoker(actor, certificate: Certificate) -> None:
-    if not may(actor, "revoke_certificates", certificate.learner):
-        raise NotAllowedError("not-allowed", _l("You do not have access to this page."))
+    check(actor, "revoke_certificates", certificate.learner)
 
 
 def revoke_certificate(certificate: Certificate, reason: str, *, actor) -> Certificate:
@@ -183,6 +182,7 @@ def record_bulk_print(user, filters: CertificateFilter, part: int, certificate_i
                       not_printed_ids: list[int] | None = None) -> None:
     """Audit a bulk PDF: whose certificates went into it, and which were left out
     (a name the certificate fonts cannot draw, see certificates.unprintable_fields)."""
+    check(user, "print_certificates")
     record("certificate.print", actor=user, unit_id=user.scope_unit_id, part=part,
            count=len(certificate_ids), certificate_ids=certificate_ids, not_printed_ids=not_printed_ids or [],
            **_filter_details(filters))
@@ -195,8 +195,7 @@ def _filter_details(filters: CertificateFilter) -> dict:
 
 
 def _mark(user, filters: CertificateFilter, values: dict, only_where, action: str) -> int:
-    if not may(user, "print_certificates"):
-        raise NotAllowedError("not-allowed", _l("You do not have access to this page."))
+    check(user, "print_certificates")
     if not filters.is_printable:
         return 0
     ids = list(db.session.scalars(queries.scoped_certificate_ids(user, filters).where(only_where)))

@@ -11,16 +11,19 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from certificates import CertificateData, format_code
-from lms.access import scope_units
+from lms.access import COMMUNE, VILLAGES, check, own_learner, scope_units
 from lms.certs.models import Certificate
+from lms.errors import NotFoundError
 from lms.extensions import db
 from lms.learners.models import Learner
 from lms.pagination import Page, paginate
 from lms.units.models import Unit
+from lms.units.queries import villages_of
 
 # What a staff list shows; printing and marking never include revoked certificates.
 UNPRINTED, NOT_HANDED_OVER, ALL, REVOKED = "unprinted", "not-handed-over", "all", "revoked"
@@ -31,6 +34,33 @@ PRINT_BATCH_SIZE = 500  # pages per bulk PDF: a few seconds to render, ~1 MB
 def certificate_by_code(code: str) -> Certificate | None:
     """The certificate with this canonical verification code (see certificates.normalize_code)."""
     return db.session.scalar(select(Certificate).where(Certificate.verification_code == code))
+
+
+def is_own(user, certificate: Certificate) -> bool:
+    """Is this the certificate of `user`'s own learner record?"""
+    learner = own_learner(user)
+    return learner is not None and learner.id == certificate.learner_id
+
+
+def certificate_for(user, serial: str, action: str = "read_learners", *, own: bool = False) -> Certificate:
+    """The certificate `serial` if `user` may do `action` on its learner, or (with `own`)
+    it is the learner's own: `NotFoundError` for none (or an erased learner's),
+    `NotAllowedError` out of scope."""
+    certificate = certificate_by_serial(serial)
+    if certificate is None or certificate.learner.is_deleted:
+        raise NotFoundError("not-found", _l("This page does not exist."))
+    if not (own and is_own(user, certificate)):
+        check(user, action, certificate.learner)
+    return certificate
+
+
+def villages_for(user, action: str) -> list[Unit]:
+    """The villages a staff list can be filtered by, once `user` may do `action` there."""
+    check(user, action)
+    scope = scope_units(user)
+    if scope.level not in (COMMUNE, VILLAGES):
+        return []
+    return [village for village in villages_of(scope.unit_id) if scope.covers_unit(village)]
 
 
 def certificate_by_serial(serial: str) -> Certificate | None:

@@ -31,8 +31,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 import certificates
-from lms.access import COMMUNE, VILLAGES, may, require, scope_units
-from lms.accounts.models import LEARNER
+from lms.access import may
 from lms.certs import operations, queries  # importing operations connects issue_certificate
 from lms.certs.forms import CertificateFilterForm, ReasonForm, VerifyForm
 from lms.certs.queries import PRINT_BATCH_SIZE, CertificateFilter
@@ -43,7 +42,6 @@ from lms.i18n import locale_code
 from lms.learning.acting import acting_learner
 from lms.numbers import parse_int
 from lms.pagination import page_number
-from lms.units.queries import villages_of
 
 bp = Blueprint("certs", __name__, template_folder="templates")
 
@@ -149,11 +147,6 @@ def my_certificates():
                            certificates=queries.certificates_of(learner))
 
 
-def _is_own(certificate) -> bool:
-    learner = getattr(current_user, "learner", None) if current_user.role == LEARNER else None
-    return learner is not None and learner.id == certificate.learner_id
-
-
 def _language() -> str:
     lang = request.args.get("lang")
     return lang if lang in current_app.config["LANGUAGES"] else locale_code()
@@ -169,12 +162,8 @@ def _pdf_response(data, download_name: str):
 @writes_on_get
 @login_required
 def download_certificate(serial: str):
-    certificate = queries.certificate_by_serial(serial)
-    if certificate is None or certificate.learner.is_deleted:
-        abort(404)
-    own = _is_own(certificate)
-    if not own and not may(current_user, "read_learners", certificate.learner):
-        abort(403)
+    certificate = queries.certificate_for(current_user, serial, own=True)
+    own = queries.is_own(current_user, certificate)
     if certificate.is_revoked:
         raise CertificateRevokedError("certificate-revoked", _l(
             "This certificate has been revoked and can no longer be downloaded."))
@@ -188,17 +177,11 @@ def download_certificate(serial: str):
 
 # Staff: list, bulk print, bulk marks ----------------------------------------------------
 
-def _villages_in_scope() -> list:
-    scope = scope_units(current_user)
-    if scope.level not in (COMMUNE, VILLAGES):
-        return []
-    return [village for village in villages_of(scope.unit_id) if scope.covers_unit(village)]
-
-
-def _read_filters(source) -> tuple[CertificateFilterForm, CertificateFilter | None]:
-    """The filter form bound to `source` (query string or form), and its filters if valid."""
+def _read_filters(source, action: str) -> tuple[CertificateFilterForm, CertificateFilter | None]:
+    """The filter form bound to `source` (query string or form), and its filters if valid,
+    for a user who may do `action` (`NotAllowedError` otherwise)."""
     form = CertificateFilterForm(source)
-    form.set_villages(_villages_in_scope())
+    form.set_villages(queries.villages_for(current_user, action))
     if not form.validate():
         return form, None
     return form, CertificateFilter(village_id=form.village.data, date_from=form.date_from.data,
@@ -217,8 +200,7 @@ def _filter_args(filters: CertificateFilter) -> dict:
 @bp.get("/certificates/issued")
 @login_required
 def issued():
-    require("read_learners")
-    form, filters = _read_filters(request.args)
+    form, filters = _read_filters(request.args, "read_learners")
     if filters is None:
         return render_template("certs/issued.html", form=form, total=None), 422
     if filters.upto_id is None:  # pin the set the page shows (see CertificateFilter)
@@ -237,8 +219,7 @@ def issued():
 @writes_on_get
 @login_required
 def print_certificates():
-    require("print_certificates")
-    _form, filters = _read_filters(request.args)
+    _form, filters = _read_filters(request.args, "print_certificates")
     if filters is None or not filters.is_printable or filters.upto_id is None:
         abort(400)
     part = page_number(request.args, "part")
@@ -282,8 +263,7 @@ def _chunks(file, size: int = 64 * 1024):
 
 
 def _bulk_mark(mark, message):
-    require("print_certificates")
-    _form, filters = _read_filters(request.form)
+    _form, filters = _read_filters(request.form, "print_certificates")
     if filters is None or filters.upto_id is None:
         abort(400)
     count = mark(current_user, filters)
@@ -313,11 +293,7 @@ def mark_handed_over():
 # Staff: one certificate, revoke and reinstate -------------------------------------------
 
 def _certificate_in_scope(serial: str, action: str = "read_learners"):
-    certificate = queries.certificate_by_serial(serial)
-    if certificate is None or certificate.learner.is_deleted:
-        abort(404)
-    require(action, certificate.learner)
-    return certificate
+    return queries.certificate_for(current_user, serial, action)
 
 
 def _manage_page(certificate, form=None, status: int = 200):

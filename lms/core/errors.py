@@ -8,13 +8,14 @@ a moment works (API writes carry client ids, so a retry never counts twice).
 
 from __future__ import annotations
 
-from flask import current_app, g, jsonify, render_template, request
+from flask import current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
+from lms.accounts.session import use_identity
 from lms.errors import DomainError
 from lms.extensions import db
 
@@ -63,10 +64,7 @@ def _rollback() -> None:
 def unavailable_response():
     """503 with Retry-After; the page does not load the account (that needs the database)."""
     _rollback()
-    if "_login_user" not in g:
-        from lms.extensions import login_manager
-
-        g._login_user = login_manager.anonymous_user()
+    use_identity(None)  # the page is shown to nobody in particular: no account is loaded
     try:
         response = render_error(503, code="service-unavailable")
     except Exception:  # noqa: BLE001 - never a traceback page for a passing outage

@@ -13,8 +13,8 @@ from lms.access import may
 
 MENU = [
     ("learning.catalogue", _l("Courses"), lambda user: True),
-    ("learning.my_learning", _l("My learning"), lambda user: user.is_authenticated and user.role == "learner"),
-    ("certs.my_certificates", _l("My certificates"), lambda user: user.is_authenticated and user.role == "learner"),
+    ("learning.my_learning", _l("My learning"), lambda user: may(user, "follow_courses")),
+    ("certs.my_certificates", _l("My certificates"), lambda user: may(user, "follow_courses")),
     ("team.learners", _l("Learners"), lambda user: may(user, "read_learners")),
     ("certs.issued", _l("Certificates"), lambda user: may(user, "read_learners")),
     ("units.villages", _l("Villages"), lambda user: may(user, "manage_villages")),

@@ -10,8 +10,7 @@ from __future__ import annotations
 from flask import session
 from flask_login import current_user
 
-from lms.access import may
-from lms.accounts.models import LEARNER
+from lms.access import may, own_learner
 from lms.extensions import db
 
 ASSIST_KEY = "assisting_learner_id"
@@ -21,8 +20,9 @@ def acting_learner():
     """(learner, helper): the learner whose progress a request records, and the helper."""
     if not current_user.is_authenticated:
         return None, None
-    if current_user.role == LEARNER:
-        return current_user.learner, None
+    own = own_learner(current_user)
+    if own is not None:
+        return own, None
     learner_id = session.get(ASSIST_KEY)
     if learner_id is None:
         return None, None

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from lms.access import check
+from lms.errors import NotFoundError
 from lms.extensions import db
+from lms.learners.models import Learner
 from lms.learning.models import Course, Enrollment, Lesson, LessonProgress, QuizAttempt
 
 
@@ -103,3 +107,12 @@ def continue_point(learner) -> tuple[Course, Lesson | None] | None:
         if item.status == "in-progress":
             return item.course, item.next_lesson
     return None
+
+
+def learner_to_assist(user, learner_id: int) -> Learner:
+    """The learner `user` may help on the team's device (`NotFoundError`, `NotAllowedError`)."""
+    learner = db.session.get(Learner, learner_id)
+    if learner is None or learner.is_deleted:
+        raise NotFoundError("not-found", _l("This page does not exist."))
+    check(user, "assist_learners", learner)
+    return learner

@@ -26,12 +26,11 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import OperationalError
 
-from lms.access import require
-from lms.accounts.session import cookie_identity, forget_identity, use_identity
+from lms.accounts.session import cookie_identity, use_identity
 from lms.core import page_cache
 from lms.errors import DomainError
 from lms.extensions import db
-from lms.i18n import locale_code
+from lms.i18n import locale_code, locale_for
 from lms.learning import content_cache, operations, queries
 from lms.learning.acting import ASSIST_KEY, acting_learner, start_assisting, stop_assisting
 from lms.learning.models import Lesson
@@ -150,12 +149,11 @@ def _lesson_read_again(lesson) -> str | None:
     who = None if anonymous else cookie_identity()
     if who is None and not anonymous:
         return None
-    if who is not None:
-        use_identity(who)
-    page = page_cache.cached(_lesson_key(lesson, locale_code(), who.role if who else None),
-                             _lesson_dynamic(current_user))
-    if page is None and who is not None:
-        forget_identity()
+    locale = locale_for(who.locale) if who is not None else locale_code()  # not current_user: not loaded yet
+    page = page_cache.cached(_lesson_key(lesson, locale, who.role if who else None),
+                             _lesson_dynamic(who if who is not None else current_user))
+    if page is not None and who is not None:
+        use_identity(who)  # what the rest of the request reads as current_user
     return page
 
 
@@ -234,12 +232,7 @@ def my_learning():
 @bp.post("/assist/<int:learner_id>")
 @login_required
 def start_assist(learner_id: int):
-    from lms.learners.models import Learner
-
-    learner = db.session.get(Learner, learner_id)
-    if learner is None or learner.is_deleted:
-        abort(404)
-    require("assist_learners", learner)
+    learner = queries.learner_to_assist(current_user, learner_id)
     start_assisting(learner)
     flash(_("You are now helping {name}. Their progress is saved to their account.").format(
         name=learner.full_name), "info")

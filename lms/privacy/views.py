@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 from wtforms import SelectChoice
 
-from lms.accounts.models import LEARNER
+from lms.access import learner_self
 from lms.accounts.session import remember_identity
 from lms.audit.operations import record
 from lms.errors import DomainError
@@ -29,9 +29,7 @@ bp = Blueprint("privacy", __name__, template_folder="templates")
 
 
 def _own_learner():
-    if current_user.role != LEARNER or current_user.learner is None or current_user.learner.is_deleted:
-        abort(403)
-    return current_user.learner
+    return learner_self(current_user)
 
 
 def _consents(learner) -> list[Consent]:

@@ -314,11 +314,9 @@ _connect_signals()
 
 def set_target(unit, adults: int, due_on: date, *, actor) -> StatTarget:
     """Set (or replace) the number of adults `unit` aims to reach by `due_on`."""
-    from lms.access import may
-    from lms.errors import NotAllowedError
+    from lms.access import check
 
-    if not may(actor, "set_targets", unit):
-        raise NotAllowedError("not-allowed", _l("You do not have access to this page."))
+    check(actor, "set_targets", unit)
     if adults is None or adults < 1 or adults > 200_000_000:
         raise StatisticsError("target-invalid", _l("Enter a number of adults above zero."), field="adults")
     target = db.session.scalar(select(StatTarget).where(StatTarget.unit_id == unit.id))

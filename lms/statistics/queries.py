@@ -13,9 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, String, bindparam, case, cast, func, literal, select, union_all
 
 from lms import cache
+from lms.access import VILLAGES, check, may, may_on_units, not_allowed, scope_units
+from lms.errors import NotFoundError
 from lms.extensions import db
 from lms.statistics.models import (
     ADULT_BANDS,
@@ -310,8 +313,6 @@ def dashboard(unit: Unit, sort: str = "name", descending: bool = False) -> Dashb
 def reader(user):
     """may_read(user, unit) as a function of the unit, the account looked up once (a page
     links every child unit it may open)."""
-    from lms.access import VILLAGES, may, may_on_units, scope_units
-
     covers = may_on_units(user, "read_statistics")
     scope = scope_units(user)
     if not (scope.level == VILLAGES and may(user, "read_statistics")):
@@ -324,3 +325,18 @@ def reader(user):
 def may_read(user, unit: Unit | None) -> bool:
     """Officials read their unit and below; team members their whole commune."""
     return reader(user)(unit)
+
+
+def readable(user, unit: Unit | None) -> Unit:
+    """`unit`, if `user` may read its statistics: `NotFoundError` for none, else `NotAllowedError`."""
+    if unit is None:
+        raise NotFoundError("not-found", _l("This page does not exist."))
+    if not may_read(user, unit):
+        raise not_allowed()
+    return unit
+
+
+def home_unit_id(user) -> int | None:
+    """The unit whose dashboard `user` opens first; None for the nation's."""
+    check(user, "read_statistics")
+    return None if scope_units(user).level == NATION else user.scope_unit_id

@@ -1,6 +1,6 @@
 """Statistics pages, exports, the JSON statistics API and the public open-data page.
 
-Views parse the request, check `queries.may_read`, call a query and render. The JSON
+Views parse the request, call a query (which checks what the account may read) and render. The JSON
 routes live here under /api/v1/statistics (documented in lms/api/openapi.py).
 """
 
@@ -18,7 +18,6 @@ from markupsafe import Markup, escape
 
 from lms import cache
 from lms.access import may
-from lms.errors import DomainError
 from lms.extensions import db
 from lms.i18n import locale_code, number, percent
 from lms.statistics import charts, exports, operations, queries  # noqa: F401 - operations connects the writer
@@ -48,12 +47,7 @@ def _shown_unit(unit_id: int):
 
 
 def _readable_unit(unit_id: int, find=_unit):
-    unit = find(unit_id)
-    if unit is None:
-        abort(404)
-    if not queries.may_read(current_user, unit):
-        abort(403)
-    return unit
+    return queries.readable(current_user, find(unit_id))
 
 
 def _sort_args() -> tuple[str, bool]:
@@ -64,10 +58,8 @@ def _sort_args() -> tuple[str, bool]:
 @bp.get("/statistics/")
 @login_required
 def dashboard():
-    if not may(current_user, "read_statistics"):
-        abort(403)
-    unit_id = current_user.scope_unit_id
-    if current_user.role == "national_admin" or unit_id is None:
+    unit_id = queries.home_unit_id(current_user)
+    if unit_id is None:
         from lms.units.operations import ensure_nation
 
         unit_id = ensure_nation().id
@@ -260,10 +252,8 @@ def set_target(unit_id: int):
         return redirect(url_for("statistics.show_unit", unit_id=unit.id))
     try:
         operations.set_target(unit, adults, due_on, actor=current_user)
-    except DomainError as error:
+    except operations.StatisticsError as error:  # a refusal (NotAllowedError) goes on to the 403 page
         db.session.rollback()
-        if error.status == 403:
-            abort(403)
         flash(error.message, "error")
         return redirect(url_for("statistics.show_unit", unit_id=unit.id))
     db.session.commit()

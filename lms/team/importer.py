@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select
 
+from lms.access import check
 from lms.accounts.models import LEARNER, User
 from lms.audit.models import AuditEvent
 from lms.audit.operations import record
@@ -404,6 +405,8 @@ def expected_seconds(staged: LearnerImport) -> int:
 
 
 def pending_import(member, import_id: int) -> LearnerImport | None:
+    """An import `member` uploaded (None for another's), if they still may register learners."""
+    check(member, "write_learners")
     return db.session.scalar(select(LearnerImport).where(
         LearnerImport.id == import_id, LearnerImport.created_by_id == member.id))
 

@@ -24,6 +24,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 from werkzeug.security import generate_password_hash
 
+from lms.access import check
 from lms.accounts.models import LEARNER, User
 from lms.audit.operations import record
 from lms.db import utcnow
@@ -144,6 +145,7 @@ def register_learner(member, *, commune: Unit, village: Unit | None, full_name: 
     Raises DuplicateLearnerError when the same phone, ID number, or name and birth year in
     the commune is already registered; only the last may be overridden.
     """
+    check(member, "write_learners", village or commune)
     if not consent_given:
         raise TeamError("consent-required", _l(
             "Read the consent text to the person and tick the box once they agree."), field="consent")
@@ -188,6 +190,7 @@ def _revoke_api_tokens(user_ids: list[int]) -> None:
 
 def issue_login_card(learner: Learner, *, by) -> LoginCard:
     """A new first PIN (ending every session of the account), printed on a new card."""
+    check(by, "write_learners", learner)
     user = learner.user
     if user is None or learner.is_deleted:
         raise TeamError("card-no-account", _l("This learner has no login account."))
@@ -213,8 +216,11 @@ def issue_login_cards(learners: list[Learner], *, by, reissue: bool = False, uni
     Learners who already have a password (an earlier card or their own) are left out
     unless `reissue` is set: replacing a password someone uses must be chosen on
     purpose. One audit row lists the learner ids of the batch (never the PINs).
-    The caller checks that every learner is within the member's scope.
+    Every learner must be one `by` may change (`NotAllowedError` otherwise).
     """
+    check(by, "write_learners")
+    for learner in learners:
+        check(by, "write_learners", learner)
     if len(learners) > MAX_CARDS:
         raise TeamError("cards-too-many", _l("At most {limit} cards can be printed at once. "
                                               "Narrow the list, then print again."), limit=MAX_CARDS)
@@ -246,6 +252,7 @@ def issue_login_cards(learners: list[Learner], *, by, reissue: bool = False, uni
 def update_contact(learner: Learner, *, actor, phone: str | None, national_id: str | None,
                    clear_national_id: bool = False) -> list[str]:
     """Correct the phone and (re-)enter the ID number, checking for duplicates."""
+    check(actor, "write_learners", learner)
     changed = []
     phone = parse_phone(phone)
     user = learner.user

@@ -1,4 +1,5 @@
-"""Reading learners for the team workspace. Every query is limited by `scope_units`."""
+"""Reading learners for the team workspace. Every query is limited by `scope_units`,
+and those that open the workspace check the account's action first (`lms.access.check`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, exists, func, or_, select
 
-from lms.access import scope_units
+from lms.access import check, not_allowed, scope_units
 from lms.accounts.models import User
 from lms.certs.models import Certificate
 from lms.extensions import db
@@ -15,6 +16,8 @@ from lms.learners.models import Consent, Learner
 from lms.learning.models import Course, Enrollment
 from lms.pagination import count
 from lms.text import fold
+from lms.units import queries as units
+from lms.units.models import COMMUNE, Unit
 from lms.validation import normalize_phone
 
 NOT_STARTED, IN_PROGRESS, COMPLETED, CERTIFIED = "not-started", "in-progress", "completed", "certified"
@@ -128,6 +131,7 @@ def _status_condition(status: str, course_id: int | None):
 
 def learners_query(user, filters: LearnerFilter):
     """Learners in the user's scope matching the filters, in Vietnamese name order."""
+    check(user, "read_learners")
     query = (select(Learner).where(scope_units(user).learner_filter(), Learner.is_deleted.is_(False))
              .outerjoin(User, User.id == Learner.user_id))
     text = (filters.q or "").strip()
@@ -209,6 +213,37 @@ def phones_of(learner_ids: list[int]) -> dict[int, str]:
         out.update(db.session.execute(select(Learner.id, User.phone).join(User, User.id == Learner.user_id)
                                       .where(Learner.id.in_(chunk), User.phone.is_not(None))).all())
     return out
+
+
+def learner_for(user, learner_id: int, action: str = "read_learners") -> Learner:
+    """The learner `user` may do `action` on (`NotAllowedError` otherwise, also for an id
+    that does not exist: out of scope and unknown look alike)."""
+    check(user, action)
+    learner = learner_in_scope(user, learner_id)
+    if learner is None:
+        raise not_allowed()
+    check(user, action, learner)
+    return learner
+
+
+def learners_for(user, learner_ids: list[int], action: str) -> list[Learner]:
+    """`learners_by_ids`, all of them or `NotAllowedError` (one out of scope refuses the lot)."""
+    check(user, action)
+    chosen = learners_by_ids(user, learner_ids)
+    if len(chosen) != len(set(learner_ids)):
+        raise not_allowed()
+    for learner in chosen:
+        check(user, action, learner)
+    return chosen
+
+
+def team_commune(user) -> Unit:
+    """The commune a team member or commune official registers and imports learners in."""
+    check(user, "write_learners")
+    commune = units.current_unit(user.scope_unit_id, COMMUNE)
+    if commune is None:
+        raise not_allowed()
+    return commune
 
 
 def learner_in_scope(user, learner_id: int) -> Learner | None:

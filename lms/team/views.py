@@ -1,7 +1,8 @@
 """Team workspace pages: learner list and export, registration, learner page, import.
 
 Views parse the request, call an operation or a query, and render; each request
-commits once. Learners are always read through `scope_units(user).learner_filter()`.
+commits once. Learners are always read through `scope_units(user).learner_filter()`, and
+the queries and operations check what the account may do (`lms.access.check`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from lms import exports
-from lms.access import VILLAGES, may, require, scope_units
+from lms.access import VILLAGES, may, scope_units
 from lms.audit.operations import record
 from lms.core.streaming import StreamedWork, stream_page
 from lms.errors import DomainError
@@ -54,11 +55,7 @@ EXPORT_LIMIT = 50_000
 
 def _team_commune():
     """The commune a team member or commune official registers learners in."""
-    require("write_learners")
-    commune = units.current_unit(current_user.scope_unit_id, COMMUNE)
-    if commune is None:
-        abort(403)
-    return commune
+    return queries.team_commune(current_user)
 
 
 def _my_villages(commune):
@@ -70,18 +67,13 @@ def _my_villages(commune):
     return villages, False
 
 
-def _learner_or_403(learner_id: int):
-    require("read_learners")
-    learner = queries.learner_in_scope(current_user, learner_id)
-    if learner is None:
-        abort(403)
-    return learner
+def _learner_or_403(learner_id: int, action: str = "read_learners"):
+    return queries.learner_for(current_user, learner_id, action)
 
 
 # --- List and export -------------------------------------------------------------------
 
 def _search(formdata=None):
-    require("read_learners")
     form = SearchForm(formdata if formdata is not None else request.args)
     scope = scope_units(current_user)
     villages = units.villages_of(scope.unit_id) if scope.level in (COMMUNE, VILLAGES) else []
@@ -216,8 +208,7 @@ def learner(learner_id: int):
 @bp.route("/team/learners/<int:learner_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_learner(learner_id: int):
-    learner = _learner_or_403(learner_id)
-    require("write_learners", learner)
+    learner = _learner_or_403(learner_id, "write_learners")
     villages, village_required = _my_villages(learner.commune)
     form = EditForm(obj=None if request.method == "POST" else learner)
     form.set_villages(villages, required=village_required)
@@ -252,8 +243,7 @@ def edit_learner(learner_id: int):
 @bp.route("/team/learners/<int:learner_id>/move", methods=["GET", "POST"])
 @login_required
 def move_learner(learner_id: int):
-    learner = _learner_or_403(learner_id)
-    require("write_learners", learner)
+    learner = _learner_or_403(learner_id, "write_learners")
     form = MoveForm()
     communes = [c for c in units.communes_of(learner.province_id) if c.id != learner.commune_id]
     form.commune.choices = [SelectChoice("", _("Choose…"))] + [SelectChoice(str(c.id), c.name) for c in communes]
@@ -280,8 +270,7 @@ def move_learner(learner_id: int):
 @bp.post("/team/learners/<int:learner_id>/card")
 @login_required
 def reset_card(learner_id: int):
-    learner = _learner_or_403(learner_id)
-    require("write_learners", learner)
+    learner = _learner_or_403(learner_id, "write_learners")
     form = ConfirmForm()
     if not form.validate_on_submit():
         flash(_("Tick the box to confirm: the old password will stop working."), "error")
@@ -318,7 +307,6 @@ def _learners_back(formdata) -> str:
 @login_required
 def print_cards():
     """Cards for the ticked learners, or for every learner the list's filters find."""
-    require("write_learners")
     form = CardsForm()
     back = _learners_back(request.form)
     if not form.validate_on_submit():
@@ -336,9 +324,7 @@ def print_cards():
             flash(_("At most {limit} cards can be printed at once. Narrow the list, then print again.").format(
                 limit=operations.MAX_CARDS), "error")
             return redirect(back)
-        chosen = queries.learners_by_ids(current_user, ids)
-        if len(chosen) != len(set(ids)) or not all(may(current_user, "write_learners", lr) for lr in chosen):
-            abort(403)
+        chosen = queries.learners_for(current_user, ids, "write_learners")
         remaining = 0
     else:
         _form, query = _search(request.form)

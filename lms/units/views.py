@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from lms.access import require
+from lms.access import commune_for, village_for
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.units import operations, queries
@@ -16,11 +16,7 @@ bp = Blueprint("units", __name__, template_folder="templates")
 
 
 def _own_commune():
-    commune = queries.current_unit(current_user.scope_unit_id, "commune")
-    if commune is None:
-        abort(403)
-    require("manage_villages", commune)
-    return commune
+    return commune_for(current_user, "manage_villages")
 
 
 @bp.route("/villages", methods=["GET", "POST"])
@@ -48,11 +44,7 @@ def villages():
 
 
 def _own_village(village_id: int):
-    village = queries.current_unit(village_id, "village")
-    if village is None:
-        abort(404)
-    require("manage_villages", village)
-    return village
+    return village_for(current_user, village_id, "manage_villages")
 
 
 @bp.post("/villages/<int:village_id>/rename")

@@ -63,9 +63,7 @@ def test_outage_while_loading_the_account_is_503(client, make, login, monkeypatc
     """The first query of a request is often Flask-Login loading the user: the error page
     must then not try to load it again."""
     login(make.learner())
-    from lms.extensions import login_manager
-
-    monkeypatch.setattr(login_manager, "_user_callback", _server_gone)
+    monkeypatch.setattr(db.session, "get", _server_gone)  # the account loader's first query
     response = client.get("/my-learning")
     _assert_unavailable(response)
     assert BUSY_VI in response.get_data(as_text=True)
