@@ -36,6 +36,7 @@ def erase_learner(learner: Learner, *, actor) -> None:
     if learner.is_deleted:
         return
     events.learner_deleted.send(learner)  # before anything is erased
+    db.session.flush()
     person = queries.person_of(learner)
     by_self = actor is not None and getattr(actor, "id", None) == person.user_id
     _scrub_audit(person)
@@ -89,8 +90,7 @@ def _anonymise_learning(learner: Learner) -> None:
         enrollment.last_lesson_id = None
         enrollment.enrolled_by_id = None
     for model in (LessonProgress, ProgressEvent, QuizAttempt):
-        db.session.execute(delete(model).where(model.learner_id == learner.id),
-                           execution_options={"synchronize_session": False})
+        db.session.execute(delete(model).where(model.learner_id == learner.id))  # and out of the session
 
 
 def _scrubbed(details, person: queries.Person):
@@ -132,8 +132,7 @@ def _delete_account(learner: Learner, person: queries.Person) -> None:
     throttle.clear_addresses(person.addresses)  # their address's failures: a few fewer counted for 15 minutes
     if person.user_id is None:
         return
-    db.session.execute(delete(ApiToken).where(ApiToken.user_id == person.user_id),
-                       execution_options={"synchronize_session": False})
+    db.session.execute(delete(ApiToken).where(ApiToken.user_id == person.user_id))
     user = db.session.get(User, person.user_id)
     learner.user = None
     db.session.flush()
