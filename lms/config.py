@@ -116,6 +116,11 @@ class Config:
     # Shorter times to live for named caches (lms.cache), e.g. "content=1,villages=1".
     LMS_CACHE_SECONDS = parse_seconds(os.environ.get("LMS_CACHE_SECONDS", ""))
 
+    # Public verification: well-formed codes that match nothing, per address and window
+    # (lms.certs.verification); hits never count.
+    VERIFY_MISS_WINDOW_SECONDS = 60 * 60
+    VERIFY_MAX_MISSES_PER_ADDRESS = 30
+
 
 class TestConfig(Config):
     TESTING = True
