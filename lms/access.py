@@ -40,6 +40,8 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "print_certificates": frozenset({TEAM_MEMBER, COMMUNE_OFFICIAL}),
     "read_audit": frozenset({COMMUNE_OFFICIAL, PROVINCE_OFFICIAL, NATIONAL_ADMIN}),
     "manage_staff": frozenset({NATIONAL_ADMIN}),
+    # The official meets the person, sees the existing record and moves it here (lms.duplicates).
+    "resolve_duplicates": frozenset({COMMUNE_OFFICIAL}),
 }
 
 

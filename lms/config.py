@@ -121,6 +121,12 @@ class Config:
     VERIFY_MISS_WINDOW_SECONDS = 60 * 60
     VERIFY_MAX_MISSES_PER_ADDRESS = 30
 
+    # Lookups of a phone or ID number by one staff member (registering, correcting) per
+    # window, hits and misses alike (lms.duplicates): about one every two minutes, more
+    # than registering in person allows, far less than guessing an ID number needs.
+    IDENTITY_CHECK_WINDOW_SECONDS = 60 * 60
+    IDENTITY_CHECKS_PER_HOUR = 30
+
 
 class TestConfig(Config):
     TESTING = True

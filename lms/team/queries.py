@@ -28,6 +28,7 @@ CHUNK = 500  # parameters per IN (...) query, well under every engine's limit
 class Duplicate:
     kind: str  # phone, national_id or name_year
     learner: Learner | None  # None when the match is outside the member's scope (not shown)
+    learner_id: int | None = None  # the match, in or out of scope: only for a request to the official
 
 
 def _chunks(values: list, size: int = CHUNK) -> Iterable[list]:
@@ -47,7 +48,7 @@ def find_duplicates(user, *, commune_id: int, name: str, birth_year: int | None,
             if learner.id == exclude_id or (kind, learner.id) in seen:
                 continue
             seen.add((kind, learner.id))
-            found.append(Duplicate(kind, learner if scope.covers_learner(learner) else None))
+            found.append(Duplicate(kind, learner if scope.covers_learner(learner) else None, learner.id))
 
     if phone:
         owner = db.session.scalar(select(User).where(User.phone == phone))

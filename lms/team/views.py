@@ -7,6 +7,7 @@ commits once. Learners are always read through `scope_units(user).learner_filter
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from datetime import date
@@ -23,6 +24,7 @@ from lms.accounts.models import LEARNER
 from lms.accounts.session import remember_identity
 from lms.audit.operations import record
 from lms.core.streaming import StreamedWork, stream_page
+from lms.duplicates import operations as duplicate_ops
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.forms import show_error
@@ -191,16 +193,28 @@ def register_learner():
             except operations.DuplicateLearnerError as error:
                 db.session.rollback()
                 duplicates, overridable = error.duplicates, error.overridable
+                _keep_checks(error)
             except DomainError as error:
                 db.session.rollback()
                 show_error(form, error)
+                _keep_checks(error)
+                status = 429 if error.status == 429 else status
             else:
                 db.session.commit()
                 return render_template("team/card.html", cards=[card], new=True)
-    if request.method == "POST":
+    if request.method == "POST" and status == 200:
         status = 409 if duplicates else 422
     return render_template("team/register.html", form=form, commune=commune, consent_text=consent_text,
-                           consent_version=consent_version, duplicates=duplicates, overridable=overridable), status
+                           consent_version=consent_version, duplicates=duplicates, overridable=overridable,
+                           match_token=functools.partial(duplicate_ops.match_token, current_user)), status
+
+
+def _keep_checks(error: DomainError) -> bool:
+    """A failed form still used up identity checks: audit them after the rollback (lms.duplicates)."""
+    kept = duplicate_ops.keep_checks(current_user, error)
+    if kept:
+        db.session.commit()
+    return kept
 
 
 # --- A learner's page ------------------------------------------------------------------
@@ -245,11 +259,13 @@ def edit_learner(learner_id: int):
         except DomainError as error:
             db.session.rollback()
             show_error(form, error)
+            _keep_checks(error)
+            status = 429 if error.status == 429 else status
         else:
             db.session.commit()
             flash(_("The learner's data has been corrected."), "success")
             return redirect(url_for("team.learner", learner_id=learner.id))
-    if request.method == "POST":
+    if request.method == "POST" and status == 200:
         status = 422
     return render_template("team/edit.html", form=form, learner=learner), status
 
