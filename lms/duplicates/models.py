@@ -17,16 +17,6 @@ OPEN, MOVED, DISMISSED = "open", "moved", "dismissed"
 STATUSES = (OPEN, MOVED, DISMISSED)
 KINDS = ("phone", "national_id")
 
-# What the privacy inventory lists for this table (docs/privacy.md): personal data held,
-# why, and for how long. Erasing the learner (or the person never registering) ends it.
-PERSONAL_DATA = {
-    "table": "duplicate_requests",
-    "fields": ("full_name", "note", "resolution_note", "existing_learner_id"),
-    "purpose": "resolve a person registered twice (one person, one record)",
-    "kept": "until resolved, then with the audit log",
-}
-
-
 class DuplicateRequest(db.Model):
     __tablename__ = "duplicate_requests"
     __table_args__ = (
