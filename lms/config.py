@@ -126,6 +126,8 @@ class Config:
     # than registering in person allows, far less than guessing an ID number needs.
     IDENTITY_CHECK_WINDOW_SECONDS = 60 * 60
     IDENTITY_CHECKS_PER_HOUR = 30
+    # Imports check whole files at once: rows uploaded per member in 24 hours.
+    IDENTITY_IMPORT_ROWS_PER_DAY = 3000
 
 
 class TestConfig(Config):

@@ -48,6 +48,24 @@ class IdentityCheckLimitError(DomainError):
         return int(current_app.config["IDENTITY_CHECK_WINDOW_SECONDS"])
 
 
+class ImportCheckLimitError(DomainError):
+    """An import checks every row's phone and ID number at once: its own, daily budget of rows."""
+
+    status = 429
+
+    def __init__(self, check: IdentityCheck, *, left: int):
+        super().__init__("identity-import-limit", _l(
+            "For privacy, one account may check at most {limit} imported rows in a day; {left} are left today. "
+            "Split the file, or import the rest tomorrow."),
+            limit=current_app.config["IDENTITY_IMPORT_ROWS_PER_DAY"], left=max(0, left))
+        check.refused = True
+        self.identity_checks = [check]
+
+    @property
+    def retry_after(self) -> int:
+        return 24 * 60 * 60
+
+
 class DuplicateRequestError(DomainError):
     pass
 

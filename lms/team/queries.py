@@ -14,6 +14,7 @@ from lms.extensions import db
 from lms.learners.models import Consent, Learner
 from lms.learning.models import Course, Enrollment
 from lms.pagination import count
+from lms.team.models import LearnerImport
 from lms.text import fold
 from lms.validation import normalize_phone
 
@@ -90,6 +91,12 @@ def existing_keys(commune_id: int, phones: list[str], id_hashes: list[str]) -> E
         select(Learner.name_folded, Learner.birth_year).where(
             Learner.commune_id == commune_id, Learner.is_deleted.is_(False), Learner.birth_year.is_not(None)))}
     return ExistingKeys(found_phones, found_hashes, name_keys, set())
+
+
+def import_rows_since(member, since) -> int:
+    """Rows of the files the member uploaded since then (each row's phone and ID number were checked)."""
+    return db.session.scalar(select(func.coalesce(func.sum(LearnerImport.row_count), 0)).where(
+        LearnerImport.created_by_id == member.id, LearnerImport.created_dt >= since)) or 0
 
 
 def taken_usernames(candidates: list[str]) -> set[str]:

@@ -420,6 +420,7 @@ def import_upload():
         try:
             table = importer.read_table(filename, data)
             importer.check_header(table)
+            importer.check_import_budget(current_user, commune, rows=len(table) - 1)
             allowed = {v.id for v in villages} if required else None
 
             def check():
@@ -436,9 +437,11 @@ def import_upload():
         except DomainError as error:
             db.session.rollback()
             show_error(form, error)
+            _keep_checks(error)
+            status = 429 if error.status == 429 else status
         else:
             return redirect(staged_url)
-    if request.method == "POST":
+    if request.method == "POST" and status == 200:
         status = 422
     return render_template("team/import.html", form=form, commune=commune, max_rows=importer.MAX_ROWS), status
 

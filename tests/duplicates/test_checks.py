@@ -108,3 +108,28 @@ def test_checks_of_one_member_do_not_limit_another(app, client, make, member, lo
     other = make.staff("team_member")
     post_form(colleague, "/login", {"login": other.login_name, "password": make.password})
     assert post_form(colleague, URL, register_form(phone="0912345671")).status_code == 200
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_imports_have_a_daily_budget_of_rows(app, client, make, member, login, monkeypatch, elsewhere, lang):
+    """An import checks every row at once; a file past the day's rows is refused, and audited."""
+    import io
+
+    monkeypatch.setitem(app.config, "IDENTITY_IMPORT_ROWS_PER_DAY", 3)
+    login(member)
+
+    def upload(rows):
+        body = "Họ và tên,Năm sinh,Giới tính,Số định danh cá nhân\n" + "".join(
+            f"Lê Thị Hoa {chr(65 + n)},1960,Nữ,{number}\n" for n, number in enumerate(rows))
+        return post_form(client, "/team/import", {"file": (io.BytesIO(body.encode()), "list.csv")},
+                         content_type="multipart/form-data", headers={"Accept-Language": lang})
+
+    assert upload(["001160000001", NUMBER]).status_code == 302  # the preview: row 3 already registered
+    preview = db.session.scalar(select(AuditEvent).where(AuditEvent.actor_id == member.id,
+                                                         AuditEvent.action == "learner.import_preview"))
+    assert preview.details["identity_hits"] == 1
+    response = upload(["001160000002", "001160000003"])
+    assert response.status_code == 429
+    html = response.get_data(as_text=True)
+    assert ("1 are left today" in html) if lang == "en" else ("còn 1" in html)
+    assert audit_count(member, CHECK_REFUSED, form="import") == 1
