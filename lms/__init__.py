@@ -96,6 +96,7 @@ def configure_blueprints(app: Flask) -> None:
     from lms.audit.views import bp as audit_bp
     from lms.certs.views import bp as certs_bp
     from lms.core.views import bp as core_bp
+    from lms.duplicates.views import bp as duplicates_bp
     from lms.extensions import csrf
     from lms.learning.views import bp as learning_bp
     from lms.numbers import IdConverter
@@ -107,7 +108,7 @@ def configure_blueprints(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter  # before any rule: an absurd id is a 404, not a 500
     csrf.exempt(api_bp)  # bearer-token clients only; the API never reads the session cookie
     for blueprint in (core_bp, accounts_bp, units_bp, learning_bp, api_bp, certs_bp, team_bp, audit_bp, statistics_bp,
-                      privacy_bp):
+                      privacy_bp, duplicates_bp):
         app.register_blueprint(blueprint)
 
 

@@ -48,6 +48,8 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "read_audit": frozenset({COMMUNE_OFFICIAL, PROVINCE_OFFICIAL, NATIONAL_ADMIN}),
     "manage_staff": frozenset({NATIONAL_ADMIN}),
     "follow_courses": frozenset({LEARNER}),  # staff follow courses only by helping a learner
+    # The official meets the person, sees the existing record and moves it here (lms.duplicates).
+    "resolve_duplicates": frozenset({COMMUNE_OFFICIAL}),
 }
 
 

@@ -116,6 +116,19 @@ class Config:
     # Shorter times to live for named caches (lms.cache), e.g. "content=1,villages=1".
     LMS_CACHE_SECONDS = parse_seconds(os.environ.get("LMS_CACHE_SECONDS", ""))
 
+    # Public verification: well-formed codes that match nothing, per address and window
+    # (lms.certs.verification); hits never count.
+    VERIFY_MISS_WINDOW_SECONDS = 60 * 60
+    VERIFY_MAX_MISSES_PER_ADDRESS = 30
+
+    # Lookups of a phone or ID number by one staff member (registering, correcting) per
+    # window, hits and misses alike (lms.duplicates): about one every two minutes, more
+    # than registering in person allows, far less than guessing an ID number needs.
+    IDENTITY_CHECK_WINDOW_SECONDS = 60 * 60
+    IDENTITY_CHECKS_PER_HOUR = 30
+    # Imports check whole files at once: rows uploaded per member in 24 hours.
+    IDENTITY_IMPORT_ROWS_PER_DAY = 3000
+
 
 class TestConfig(Config):
     TESTING = True

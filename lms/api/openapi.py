@@ -157,7 +157,6 @@ SCHEMAS = {
         "commune_name": STRING,
         "province_name": STRING,
         "revoked_dt": _nullable(TIMESTAMP),
-        "revocation_reason": _nullable(STRING),
         "verify_url": {**STRING, "description": "The public verification page printed on the certificate"},
     })}),
     "MyProgress": _object({"courses": {"type": "array", "items": _object({
@@ -303,8 +302,9 @@ PATHS = {
     # Served by the certificates blueprint (lms.certs.views), public like the page it mirrors.
     "/api/v1/certificates/{code}": {"get": _operation(
         "api_certificate", "Check a certificate by its verification code",
-        {"200": _json("Certificate", "The certificate as issued, and whether it still stands")},
-        path_params=("code",), public=True, localized=False, error_statuses=(404,))},
+        {"200": _json("Certificate", "The certificate as issued, and whether it still stands (never why "
+                                     "it was revoked)")},
+        path_params=("code",), public=True, localized=False, error_statuses=(404, 429))},
     # Served by the statistics blueprint (lms.statistics.views); staff see their own unit and below.
     "/api/v1/statistics/units/{unit_id}": {"get": _operation(
         "api_unit_statistics", "Figures of a unit, its child units, months, courses and groups",

@@ -21,6 +21,8 @@ class AuditEvent(db.Model):
     __tablename__ = "audit_events"
     __table_args__ = (
         Index("ix_audit_events_unit_dt", "unit_id", "created_dt"),
+        # Counting a member's identity checks within the hour (lms.duplicates.queries).
+        Index("ix_audit_events_actor_action_dt", "actor_id", "action", "created_dt"),
         {"comment": "Append-only record of access to and changes of personal data"},
     )
 

@@ -50,7 +50,7 @@ class Certificate(db.Model):
     is_revoked: Mapped[bool] = mapped_column(Boolean, default=False, comment="Revoked by an official")
     revoked_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, comment="When it was revoked; NULL if valid")
     revocation_reason: Mapped[str | None] = mapped_column(
-        String(500), comment="Why it was revoked; shown on the public verification page")
+        String(500), comment="Why it was revoked; shown to staff and the holder, never on the public page")
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), comment="Official who revoked it")
     printed_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, comment="When the team marked it printed")
     printed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), comment="Who marked it printed")
@@ -71,3 +71,18 @@ class Certificate(db.Model):
 
     def __repr__(self) -> str:
         return f"<Certificate {self.serial}>"
+
+
+class VerificationMiss(db.Model):
+    """One public lookup of a well-formed code that matched no certificate, kept for the
+    window only (`lms.certs.verification`). The address is kept as a keyed hash: enough to
+    count, not to say who it was."""
+
+    __tablename__ = "verification_misses"
+    __table_args__ = {"comment": "Recent verification codes that matched nothing, per address, for limiting"}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address_key: Mapped[str] = mapped_column(String(64), index=True,
+                                             comment="HMAC-SHA256 of the client address under SECRET_KEY")
+    missed_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True,
+                                                comment="When the unknown code was looked up")

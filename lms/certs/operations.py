@@ -139,7 +139,8 @@ def _require_revoker(actor, certificate: Certificate) -> None:
 
 
 def revoke_certificate(certificate: Certificate, reason: str, *, actor) -> Certificate:
-    """Revoke a certificate; the verification page then says so, with the date and reason."""
+    """Revoke a certificate; the public verification page then says so with the date (the reason
+    is for staff and the holder only)."""
     _require_revoker(actor, certificate)
     reason = _clean_reason(reason)
     if certificate.is_revoked:

@@ -35,6 +35,12 @@ from lms.access import may
 from lms.certs import operations, queries  # importing operations connects issue_certificate
 from lms.certs.forms import CertificateFilterForm, ReasonForm, VerifyForm
 from lms.certs.queries import PRINT_BATCH_SIZE, CertificateFilter
+from lms.certs.verification import (
+    CodeMistypedError,
+    VerificationLimitError,
+    lookup_public_certificate,
+    mistyped_message,
+)
 from lms.dbsetup import writes_on_get
 from lms.errors import DomainError, NotFoundError
 from lms.extensions import db
@@ -46,20 +52,14 @@ from lms.pagination import page_number
 bp = Blueprint("certs", __name__, template_folder="templates")
 
 PER_PAGE = 100
-MISTYPED = "mistyped"
-
-
-class CodeMistypedError(DomainError):
-    status = 400
+MISTYPED, LIMITED = "mistyped", "limited"
 
 
 class CertificateRevokedError(DomainError):
     status = 410
 
 
-def _mistyped_message():
-    return _l("This code is incomplete or has a typing mistake. Check every character against the "
-              "certificate: the code has 11 letters and digits, like K7XM-3FHP-94T.")
+_mistyped_message = mistyped_message  # the name tests and older callers use
 
 
 @bp.app_template_filter("verification_code")
@@ -69,17 +69,6 @@ def verification_code_filter(code: str) -> str:
 
 
 # Public verification ------------------------------------------------------------------
-
-def _lookup(code: str):
-    """(canonical code, certificate or None); raises CodeMistypedError before any lookup."""
-    canonical = certificates.normalize_code(code)
-    if not certificates.is_well_formed(canonical):
-        raise CodeMistypedError("code-mistyped", _mistyped_message())
-    certificate = queries.certificate_by_code(canonical)
-    if certificate is not None and certificate.learner.is_deleted:
-        certificate = None  # the learner's data was erased on request
-    return canonical, certificate
-
 
 @bp.get("/verify")
 def verify_form():
@@ -95,15 +84,20 @@ def verify_form():
 
 
 @bp.get("/verify/<code>")
+@writes_on_get  # a miss is recorded (lms.certs.verification)
 def verify_certificate(code: str):
     form = VerifyForm(formdata=None, data={"code": code})
+    canonical = certificates.normalize_code(code)
+    if canonical != code and certificates.is_well_formed(canonical):
+        return redirect(url_for("certs.verify_certificate", code=canonical))  # typed with dashes or small letters
     try:
-        canonical, certificate = _lookup(code)
+        canonical, certificate = lookup_public_certificate(code, request.remote_addr)
     except CodeMistypedError as error:
         form.code.errors = [*form.code.errors, error.message]
         return render_template("certs/verify.html", form=form, result=MISTYPED), 400
-    if canonical != code:  # typed with dashes or in lower case: show the canonical address
-        return redirect(url_for("certs.verify_certificate", code=canonical))
+    except VerificationLimitError as error:
+        return _limited_page(form, error)
+    db.session.commit()
     if certificate is None:
         return render_template("certs/verify.html", form=form, result="unknown",
                                code=certificates.format_code(canonical)), 404
@@ -112,10 +106,19 @@ def verify_certificate(code: str):
                            certificate=certificate, can_manage=can_manage)
 
 
+def _limited_page(form, error: VerificationLimitError):
+    response = current_app.make_response((render_template(
+        "certs/verify.html", form=form, result=LIMITED, message=error.message), 429))
+    response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
 @bp.get("/api/v1/certificates/<code>")
+@writes_on_get  # a miss is recorded (lms.certs.verification)
 def api_certificate(code: str):
     """The same facts as the verification page, as JSON (errors are JSON too)."""
-    _canonical, certificate = _lookup(code)
+    _canonical, certificate = lookup_public_certificate(code, request.remote_addr)
+    db.session.commit()
     if certificate is None:
         raise NotFoundError("certificate-unknown", _l("No certificate has this code."))
     return jsonify(certificate={
@@ -128,7 +131,6 @@ def api_certificate(code: str):
         "commune_name": certificate.commune_name,
         "province_name": certificate.province_name,
         "revoked_dt": certificate.revoked_dt.isoformat() if certificate.revoked_dt else None,
-        "revocation_reason": certificate.revocation_reason,
         "verify_url": queries.verify_url(certificate),
     })
 

@@ -84,7 +84,10 @@ def init_app(app) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
         db.session.rollback()
-        return render_error(error.status, error.message, code=error.code)
+        response = current_app.make_response(render_error(error.status, error.message, code=error.code))
+        if getattr(error, "retry_after", None):  # a limit (429) says how long to wait
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

@@ -18,6 +18,7 @@ MENU = [
     ("team.learners", _l("Learners"), lambda user: may(user, "read_learners")),
     ("certs.issued", _l("Certificates"), lambda user: may(user, "read_learners")),
     ("units.villages", _l("Villages"), lambda user: may(user, "manage_villages")),
+    ("duplicates.requests", _l("Duplicate registrations"), lambda user: may(user, "resolve_duplicates")),
     ("statistics.dashboard", _l("Statistics"), lambda user: may(user, "read_statistics")),
 ]
 

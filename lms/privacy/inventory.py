@@ -189,6 +189,19 @@ TABLES: tuple[Table, ...] = (
             "created_dt": Col("when"),
         }),
     Table(
+        "duplicate_requests", BOTH,
+        "a member's request that the commune official resolve a registration matching an existing record",
+        "until resolved, then kept with the audit trail of the move; erasure of the existing learner deletes "
+        "the requests about them", "the team's task, " + CONSENT, DELETED,
+        links=(("existing_learner_id", LEARNER),), export_as="duplicate_requests",
+        columns={
+            "id": plain(), "commune_id": plain(), "filed_by_id": Col("member who filed it"),
+            "filed_dt": Col("when"), "kind": Col("what matched (phone or ID number)"),
+            "existing_learner_id": Col("the existing record"), "full_name": Col("name of the person met"),
+            "note": Col("the member's note"), "status": plain(), "resolved_dt": Col("when resolved"),
+            "resolved_by_id": Col("official who resolved it"), "resolution_note": Col("the official's note"),
+        }),
+    Table(
         "learner_imports", BOTH, "a team's import file between preview and confirmation",
         "rows of a pending import until it is confirmed or discarded (then counts, per-row problems and the "
         "new learners' ids, for their cards); erasure removes the learner's id", "the team's task, " + CONSENT, ANONYMISED,

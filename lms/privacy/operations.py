@@ -1,7 +1,7 @@
 """Erasure: what a deletion request does, table by table (see inventory.py).
 
-Deleted: the account, its API tokens and failed logins, lesson progress, progress events
-and quiz attempts. Anonymised: the learner row keeps province, commune and registration
+Deleted: the account, its API tokens and failed logins, lesson progress, progress events,
+quiz attempts and duplicate requests about the learner. Anonymised: the learner row keeps province, commune and registration
 date; enrolments keep the course, the counted dates and whether a helper took part;
 certificates are revoked and lose the printed name (a paper copy then verifies as no
 longer valid); consents are withdrawn and lose the IP address; audit events lose the
@@ -20,6 +20,7 @@ from lms.audit.operations import record
 from lms.certs import events as cert_events
 from lms.certs.models import Certificate
 from lms.db import utcnow
+from lms.duplicates.models import DuplicateRequest
 from lms.extensions import db
 from lms.learners import events
 from lms.learners.models import Consent, Learner
@@ -47,6 +48,7 @@ def erase_learner(learner: Learner, *, actor) -> None:
         consent.withdrawn_dt = consent.withdrawn_dt or utcnow()
         consent.ip_address = None
     _scrub_imports(learner)
+    db.session.execute(delete(DuplicateRequest).where(DuplicateRequest.existing_learner_id == learner.id))
     learner.full_name = learner.name_folded = learner.name_sort_key = ""
     learner.national_id_hash = learner.national_id_last4 = None
     learner.is_deleted = True

@@ -29,7 +29,9 @@ import math
 import secrets
 from collections.abc import Generator
 from dataclasses import dataclass, field
+from datetime import timedelta
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select
 
@@ -38,6 +40,7 @@ from lms.accounts.models import LEARNER, User
 from lms.audit.models import AuditEvent
 from lms.audit.operations import record
 from lms.db import utcnow
+from lms.duplicates.operations import IdentityCheck, ImportCheckLimitError
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.learners import events
@@ -229,6 +232,15 @@ def check_header(table: list[list[str]]) -> None:
     map_header(table[0])
 
 
+def check_import_budget(member, commune, rows: int) -> None:
+    """Refuse (429) a file whose rows would take the member past the day's identity checks."""
+    since = utcnow() - timedelta(days=1)
+    left = current_app.config["IDENTITY_IMPORT_ROWS_PER_DAY"] - queries.import_rows_since(member, since)
+    if rows > left:
+        raise ImportCheckLimitError(IdentityCheck(form="import", fields=("phone", "national_id"),
+                                                  unit_id=commune.id), left=left)
+
+
 def validate_rows(table: list[list[str]], **options) -> Validated:
     """Check every row; duplicates within the file and against the database included."""
     return run_steps(validate_rows_steps(table, **options))
@@ -390,7 +402,8 @@ def stage_import(member, commune, filename: str, validated: Validated, seconds: 
     db.session.add(staged)
     db.session.flush()
     record("learner.import_preview", actor=member, unit_id=commune.id, rows=validated.row_count,
-           valid=len(validated.rows))
+           valid=len(validated.rows),  # how many rows matched a phone or ID number already registered:
+           identity_hits=sum(1 for s in validated.skipped if (s.get("params") or {}).get("what") != "name_year"))
     return staged
 
 

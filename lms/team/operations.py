@@ -28,6 +28,7 @@ from lms.access import check
 from lms.accounts.models import LEARNER, User
 from lms.audit.operations import record
 from lms.db import utcnow
+from lms.duplicates.operations import begin_check, record_check
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.learners.consent import LEARNING
@@ -41,7 +42,7 @@ from lms.learners.operations import (
     validate_name,
 )
 from lms.team import queries
-from lms.team.queries import NAME_YEAR
+from lms.team.queries import NAME_YEAR, NATIONAL_ID, PHONE
 from lms.text import fold
 from lms.units.models import Unit
 from lms.validation import normalize_phone
@@ -58,9 +59,10 @@ class TeamError(DomainError):
 class DuplicateLearnerError(DomainError):
     status = 409
 
-    def __init__(self, duplicates):
+    def __init__(self, duplicates, identity_checks=()):
         super().__init__("learner-duplicate", _l("This person may already be registered."))
         self.duplicates = duplicates
+        self.identity_checks = [check for check in identity_checks if check]  # audited after the rollback
 
     @property
     def overridable(self) -> bool:
@@ -152,10 +154,15 @@ def register_learner(member, *, commune: Unit, village: Unit | None, full_name: 
     name = validate_name(full_name)
     phone = parse_phone(phone)
     number = check_national_id(national_id, birth_year=birth_year, sex=sex) if national_id else None
+    identity_check = begin_check(member, form="register", unit_id=commune.id,
+                                  fields=(PHONE if phone else "", NATIONAL_ID if number else ""))
     duplicates = queries.find_duplicates(member, commune_id=commune.id, name=name, birth_year=birth_year,
                                          phone=phone, id_hash=national_id_hash(number) if number else None)
+    if identity_check:
+        identity_check.found = any(d.kind in identity_check.fields for d in duplicates)
     if duplicates and not (register_anyway and all(d.kind == NAME_YEAR for d in duplicates)):
-        raise DuplicateLearnerError(duplicates)
+        raise DuplicateLearnerError(duplicates, [identity_check])
+    record_check(member, identity_check)
     pin = new_pin()
     (username,) = new_usernames([name])
     user = User(role=LEARNER, username=username, phone=phone, display_name=name, locale=locale,
@@ -249,6 +256,12 @@ def issue_login_cards(learners: list[Learner], *, by, reissue: bool = False, uni
     return batch
 
 
+def _taken(code: str, message, field: str, check) -> TeamError:
+    error = TeamError(code, message, field=field)
+    error.identity_checks = [check]  # type: ignore[attr-defined]  # audited after the rollback
+    return error
+
+
 def update_contact(learner: Learner, *, actor, phone: str | None, national_id: str | None,
                    clear_national_id: bool = False) -> list[str]:
     """Correct the phone and (re-)enter the ID number, checking for duplicates."""
@@ -256,22 +269,31 @@ def update_contact(learner: Learner, *, actor, phone: str | None, national_id: s
     changed = []
     phone = parse_phone(phone)
     user = learner.user
-    if user is not None and phone != user.phone:
-        if phone and db.session.scalar(db.select(User.id).where(User.phone == phone, User.id != user.id)):
-            raise TeamError("phone-taken", _l("This phone number belongs to another account."), field="phone")
+    new_phone = user is not None and phone != user.phone
+    number = check_national_id(national_id, birth_year=learner.birth_year, sex=learner.sex) if national_id else None
+    digest = national_id_hash(number) if number else None
+    new_number = digest is not None and digest != learner.national_id_hash
+    identity_check = begin_check(actor, form="edit", learner=learner, unit_id=learner.commune_id,
+                                  fields=(PHONE if new_phone and phone else "", NATIONAL_ID if new_number else ""))
+    phone_taken = bool(identity_check and PHONE in identity_check.fields and db.session.scalar(
+        db.select(User.id).where(User.phone == phone, User.id != user.id)))
+    number_taken = bool(identity_check and NATIONAL_ID in identity_check.fields and db.session.scalar(
+        db.select(Learner.id).where(Learner.national_id_hash == digest, Learner.id != learner.id)))
+    if identity_check:
+        identity_check.found = phone_taken or number_taken
+    if phone_taken:
+        raise _taken("phone-taken", _l("This phone number belongs to another account."), "phone", identity_check)
+    if number_taken:
+        raise _taken("national-id-taken", _l("This ID number is already registered for another learner."),
+                     "national_id", identity_check)
+    record_check(actor, identity_check)
+    if new_phone:
         user.phone = phone
         changed.append("phone")
-    if national_id:
-        number = check_national_id(national_id, birth_year=learner.birth_year, sex=learner.sex)
-        digest = national_id_hash(number)
-        if digest != learner.national_id_hash:
-            if db.session.scalar(db.select(Learner.id).where(Learner.national_id_hash == digest,
-                                                             Learner.id != learner.id)):
-                raise TeamError("national-id-taken", _l("This ID number is already registered for another learner."),
-                                field="national_id")
-            set_national_id(learner, number)
-            changed.append("national_id")
-    elif clear_national_id and learner.national_id_hash:
+    if new_number:
+        set_national_id(learner, number)
+        changed.append("national_id")
+    elif clear_national_id and not national_id and learner.national_id_hash:
         set_national_id(learner, None)
         changed.append("national_id")
     if changed:

@@ -15,6 +15,7 @@ from lms.extensions import db
 from lms.learners.models import Consent, Learner
 from lms.learning.models import Course, Enrollment
 from lms.pagination import count
+from lms.team.models import LearnerImport
 from lms.text import fold
 from lms.units import queries as units
 from lms.units.models import COMMUNE, Unit
@@ -31,6 +32,7 @@ CHUNK = 500  # parameters per IN (...) query, well under every engine's limit
 class Duplicate:
     kind: str  # phone, national_id or name_year
     learner: Learner | None  # None when the match is outside the member's scope (not shown)
+    learner_id: int | None = None  # the match, in or out of scope: only for a request to the official
 
 
 def _chunks(values: list, size: int = CHUNK) -> Iterable[list]:
@@ -50,7 +52,7 @@ def find_duplicates(user, *, commune_id: int, name: str, birth_year: int | None,
             if learner.id == exclude_id or (kind, learner.id) in seen:
                 continue
             seen.add((kind, learner.id))
-            found.append(Duplicate(kind, learner if scope.covers_learner(learner) else None))
+            found.append(Duplicate(kind, learner if scope.covers_learner(learner) else None, learner.id))
 
     if phone:
         owner = db.session.scalar(select(User).where(User.phone == phone))
@@ -92,6 +94,12 @@ def existing_keys(commune_id: int, phones: list[str], id_hashes: list[str]) -> E
         select(Learner.name_folded, Learner.birth_year).where(
             Learner.commune_id == commune_id, Learner.is_deleted.is_(False), Learner.birth_year.is_not(None)))}
     return ExistingKeys(found_phones, found_hashes, name_keys, set())
+
+
+def import_rows_since(member, since) -> int:
+    """Rows of the files the member uploaded since then (each row's phone and ID number were checked)."""
+    return db.session.scalar(select(func.coalesce(func.sum(LearnerImport.row_count), 0)).where(
+        LearnerImport.created_by_id == member.id, LearnerImport.created_dt >= since)) or 0
 
 
 def taken_usernames(candidates: list[str]) -> set[str]:

@@ -7,6 +7,7 @@ the queries and operations check what the account may do (`lms.access.check`).
 
 from __future__ import annotations
 
+import functools
 import time
 from datetime import date
 
@@ -20,6 +21,7 @@ from lms import exports
 from lms.access import VILLAGES, may, scope_units
 from lms.audit.operations import record
 from lms.core.streaming import StreamedWork, stream_page
+from lms.duplicates import operations as duplicate_ops
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.forms import show_error
@@ -178,16 +180,28 @@ def register_learner():
             except operations.DuplicateLearnerError as error:
                 db.session.rollback()
                 duplicates, overridable = error.duplicates, error.overridable
+                _keep_checks(error)
             except DomainError as error:
                 db.session.rollback()
                 show_error(form, error)
+                _keep_checks(error)
+                status = 429 if error.status == 429 else status
             else:
                 db.session.commit()
                 return render_template("team/card.html", cards=[card], new=True)
-    if request.method == "POST":
+    if request.method == "POST" and status == 200:
         status = 409 if duplicates else 422
     return render_template("team/register.html", form=form, commune=commune, consent_text=consent_text,
-                           consent_version=consent_version, duplicates=duplicates, overridable=overridable), status
+                           consent_version=consent_version, duplicates=duplicates, overridable=overridable,
+                           match_token=functools.partial(duplicate_ops.match_token, current_user)), status
+
+
+def _keep_checks(error: DomainError) -> bool:
+    """A failed form still used up identity checks: audit them after the rollback (lms.duplicates)."""
+    kept = duplicate_ops.keep_checks(current_user, error)
+    if kept:
+        db.session.commit()
+    return kept
 
 
 # --- A learner's page ------------------------------------------------------------------
@@ -231,11 +245,13 @@ def edit_learner(learner_id: int):
         except DomainError as error:
             db.session.rollback()
             show_error(form, error)
+            _keep_checks(error)
+            status = 429 if error.status == 429 else status
         else:
             db.session.commit()
             flash(_("The learner's data has been corrected."), "success")
             return redirect(url_for("team.learner", learner_id=learner.id))
-    if request.method == "POST":
+    if request.method == "POST" and status == 200:
         status = 422
     return render_template("team/edit.html", form=form, learner=learner), status
 
@@ -385,6 +401,7 @@ def import_upload():
         try:
             table = importer.read_table(filename, data)
             importer.check_header(table)
+            importer.check_import_budget(current_user, commune, rows=len(table) - 1)
             allowed = {v.id for v in villages} if required else None
 
             def check():
@@ -401,9 +418,11 @@ def import_upload():
         except DomainError as error:
             db.session.rollback()
             show_error(form, error)
+            _keep_checks(error)
+            status = 429 if error.status == 429 else status
         else:
             return redirect(staged_url)
-    if request.method == "POST":
+    if request.method == "POST" and status == 200:
         status = 422
     return render_template("team/import.html", form=form, commune=commune, max_rows=importer.MAX_ROWS), status
 

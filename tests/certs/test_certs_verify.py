@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from zoneinfo import ZoneInfo
 
@@ -67,16 +68,22 @@ def test_verification_shows_nothing_else_about_the_learner(client, learner_certi
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_revoked_certificate_says_when_and_why(client, make, learner_certificate, lang):
+def test_revoked_certificate_says_when_not_why(client, make, login, learner_certificate, lang):
+    """The public sees "revoked on DATE"; the reason is for staff (docs/decisions.md, Public verification)."""
     _user, certificate = learner_certificate
     official = make.staff("commune_official")
     operations.revoke_certificate(certificate, "Cấp nhầm người", actor=official)
     response, html = page(client, f"/verify/{certificate.verification_code}", lang)
     assert response.status_code == 200
     assert 'data-status="revoked"' in html and 'data-status="valid"' not in html
-    assert "Cấp nhầm người" in html
+    assert "Cấp nhầm người" not in html
     assert EXPECTED_DATE[lang].format(d=certificate.revoked_dt.astimezone(VN).date()) in html
     assert "Nguyễn Thị Hoà" in html and certificate.serial in html
+    login(official)  # staff still read the reason, on the certificate's own page
+    _response, staff_html = page(client, f"/certificates/manage/{certificate.serial}", lang)
+    assert _response.status_code == 200 and "Cấp nhầm người" in staff_html
+    _response, html = page(client, f"/verify/{certificate.verification_code}", lang)
+    assert "Cấp nhầm người" not in html  # the public page is the same for staff
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -142,7 +149,6 @@ def test_api_gives_the_same_facts(client, learner_certificate, app):
         "commune_name": certificate.commune_name,
         "province_name": certificate.province_name,
         "revoked_dt": None,
-        "revocation_reason": None,
         "verify_url": f"{app.config['PUBLIC_BASE_URL']}/verify/{certificate.verification_code}",
     }}
 
@@ -152,7 +158,8 @@ def test_api_revoked_unknown_and_mistyped(client, make, learner_certificate):
     operations.revoke_certificate(certificate, "Gian lận khi làm bài", actor=make.staff("commune_official"))
     body = client.get(f"/api/v1/certificates/{certificate.verification_code}").get_json()["certificate"]
     assert body["status"] == "revoked"
-    assert body["revocation_reason"] == "Gian lận khi làm bài"
+    assert "revocation_reason" not in body
+    assert "Gian lận" not in json.dumps(body, ensure_ascii=False)
     assert body["revoked_dt"] == certificate.revoked_dt.isoformat()
 
     unknown = client.get(f"/api/v1/certificates/{make_verification_code(b'another key 0123456', 'x')}")

@@ -130,7 +130,8 @@ def test_password_change(app, people, data, language):
 @FUZZ
 def test_learner_registration(app, people, data, language):
     with rolled_back():
-        submit(app, people["member"], "/team/learners/new", data, language)
+        # An identity check is audited even when the form is refused (lms.duplicates): it must count.
+        submit(app, people["member"], "/team/learners/new", data, language, ignore=("audit_events",))
 
 
 @given(data=st.fixed_dictionaries({
@@ -141,7 +142,7 @@ def test_learner_registration(app, people, data, language):
 def test_learner_edit(app, people, data, language):
     with rolled_back():
         url = f"/team/learners/{people['other'].learner.id}/edit"
-        submit(app, people["member"], url, data, language)
+        submit(app, people["member"], url, data, language, ignore=("audit_events",))
 
 
 @given(data=st.fixed_dictionaries({"commune": text_or(""), "commune_code": text_or("00004")}), language=LANGUAGES)
@@ -215,6 +216,31 @@ def test_revocation_reason(app, people, reason, language):
         submit(app, people["official"], page + "/revoke", {"reason": reason}, language)
 
 
+@given(data=st.fixed_dictionaries({"match": text_or("not-a-signed-match"), "full_name": text_or("Bùi Văn Hải"),
+                                   "note": text_or("")}), language=LANGUAGES)
+@FUZZ
+def test_duplicate_request(app, people, data, language):
+    with rolled_back():
+        submit(app, people["member"], "/duplicates", data, language)
+
+
+@given(data=st.fixed_dictionaries({"outcome": st.sampled_from(["dismissed", "moved", ""]) | field_value,
+                                   "resolution_note": text_or("")}), language=LANGUAGES)
+@FUZZ
+def test_duplicate_resolution(app, people, data, language):
+    from lms.duplicates.models import DuplicateRequest
+
+    with rolled_back():
+        member, other = people["member"], people["other"].learner
+        request = DuplicateRequest(commune_id=member.scope_unit_id, filed_by_id=member.id, kind="national_id",
+                                   existing_learner_id=other.id, full_name="Bùi Văn Hải", status="open")
+        db.session.add(request)
+        db.session.flush()
+        # A refusal leads back to the list, which audits the official's view of the existing record.
+        submit(app, people["official"], f"/duplicates/{request.id}/resolve", data, language,
+               ignore=("audit_events",))
+
+
 @given(code=field_value, language=LANGUAGES)
 @FUZZ
 def test_verify_form(app, people, code, language):
@@ -258,6 +284,7 @@ def test_language_and_text_size(app, people, language_field, next_field, languag
 FUZZED_FORMS = {
     "LoginForm", "SignupForm", "ChangePasswordForm", "RegisterForm", "EditForm", "MoveForm", "VillageForm",
     "RenameVillageForm", "SelfCorrectForm", "ReasonForm", "VerifyForm", "SearchForm", "LanguageForm",
+    "FileRequestForm", "ResolveForm",
     # Covered elsewhere: the import upload and its confirmation (tests/fuzz/test_import.py); check boxes
     # only (a confirmation tick, the card reissue choice); the certificate filters (test_learner_search).
     "UploadForm", "ConfirmImportForm", "ConfirmForm", "CardsForm", "CertificateFilterForm",

@@ -75,5 +75,10 @@ def held(app, make) -> Held:
         record("learner.view", actor=member, learner=learner)
         issue_login_cards([learner, other.learner], by=member, reissue=True)
         record_bulk_print(member, CertificateFilter(), 1, [certificate.id, other_certificate.id])
+        # Someone else registering with her phone: the member asks the official to resolve it.
+        from lms.duplicates.operations import file_request, match_token
+
+        file_request(member, commune=commune, token=match_token(member, kind="phone", learner_id=learner.id),
+                     full_name="Nguyễn Thị Xuyên", note="Cùng số điện thoại")
     db.session.flush()
     return Held(user, learner, other, member, course, certificate)

@@ -63,6 +63,7 @@ class World:
     users: dict = field(default_factory=dict)
     imports: dict = field(default_factory=dict)  # persona → id of a pending import it uploaded; "other" → in B
     tokens: dict = field(default_factory=dict)  # persona → API bearer token
+    duplicates: dict = field(default_factory=dict)  # "own" → id of a duplicate request in A, "other" → in B
     course: object = None
 
     def markers(self, key: str) -> list[str]:
@@ -121,6 +122,15 @@ def world(make) -> World:
                           ("commune_official", "Lý Thị Lan")):
         w.imports[persona] = _stage_import(w.users[persona], home, name)
     w.imports["other"] = _stage_import(other_member, neighbour, "Lý Thị Mơ")
+    from lms.duplicates.models import DuplicateRequest
+
+    for key, commune, member, learner in (("own", home, w.users["team_member"], "lA"),
+                                          ("other", neighbour, other_member, "lB")):
+        request = DuplicateRequest(commune_id=commune.id, filed_by_id=member.id, kind="national_id",
+                                   existing_learner_id=w.learners[learner].id, full_name="Lý Thị Hồng", status="open")
+        db.session.add(request)
+        db.session.flush()
+        w.duplicates[key] = request.id
     for persona, user in w.users.items():
         w.tokens[persona] = issue_token(user, "security test")
     db.session.commit()

@@ -76,6 +76,8 @@ EXPECTED: dict[str, Expect] = {
     "team.import_preview": Expect(WRITE, objects="import"), "team.import_cards": Expect(WRITE, objects="import"),
     "team.import_confirm": Expect(WRITE, objects="import"), "team.import_discard": Expect(WRITE, objects="import"),
     "audit.audit_log": Expect(OFFICIALS),
+    "duplicates.requests": Expect(WRITE), "duplicates.file_request": Expect(WRITE),
+    "duplicates.resolve": Expect(frozenset({"commune_official"}), objects="duplicate"),
     "units.villages": Expect(MANAGE_VILLAGES),
     "units.rename_village": Expect(MANAGE_VILLAGES, objects="village"),
     "units.retire_village": Expect(MANAGE_VILLAGES, objects="village"),
@@ -110,6 +112,7 @@ FAMILIES = {
     "village": (("vA", "vA2", "vB", "vC"),
                 lambda persona: {"vA", "vA2"} if persona in MANAGE_VILLAGES else set()),
     "import": (("own", "other"), lambda persona: {"own"} if persona in WRITE else set()),
+    "duplicate": (("own", "other"), lambda persona: {"own"} if persona == "commune_official" else set()),
 }
 
 
@@ -133,6 +136,8 @@ def object_values(world, endpoint: str, family: str | None, target: str | None, 
     if family == "import":
         own = world.imports.get(persona, world.imports["team_member"])
         return {"import_id": own if target == "own" else world.imports["other"]}
+    if family == "duplicate":
+        return {"request_id": world.duplicates[target]}
     return {}
 
 
@@ -188,6 +193,7 @@ def payload_for(world, endpoint: str, persona: str, target: str | None) -> dict:
                                            "village": str(own_village.id), "consent": "y"}},
         "team.import_upload": {"data": {"file": (import_file, "list.csv")}},
         "team.import_confirm": {"data": {"consent": "y"}},
+        "duplicates.resolve": {"data": {"outcome": "dismissed"}},
         "units.villages": {"data": {"name": "Thôn Mới", "division_type": "thôn"}},
         "units.rename_village": {"data": {"name": "Thôn Đổi Tên"}},
         "certs.revoke": {"data": {"reason": "Cấp nhầm"}},
