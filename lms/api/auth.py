@@ -97,6 +97,11 @@ def current_token() -> ApiToken:
     return g.api_token
 
 
+def current_user() -> User:
+    """The account behind the request's token."""
+    return g.api_user
+
+
 def current_learner():
     """The learner behind the token; staff accounts follow courses only by helping on the website."""
     user = g.api_user

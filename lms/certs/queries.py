@@ -11,12 +11,15 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
+import certificates
 from certificates import CertificateData, format_code
 from lms.access import scope_units
 from lms.certs.models import Certificate
+from lms.errors import DomainError
 from lms.extensions import db
 from lms.learners.models import Learner
 from lms.pagination import Page, paginate
@@ -31,6 +34,28 @@ PRINT_BATCH_SIZE = 500  # pages per bulk PDF: a few seconds to render, ~1 MB
 def certificate_by_code(code: str) -> Certificate | None:
     """The certificate with this canonical verification code (see certificates.normalize_code)."""
     return db.session.scalar(select(Certificate).where(Certificate.verification_code == code))
+
+
+class CodeMistypedError(DomainError):
+    status = 400
+
+
+def mistyped_message():
+    return _l("This code is incomplete or has a typing mistake. Check every character against the "
+              "certificate: the code has 11 letters and digits, like K7XM-3FHP-94T.")
+
+
+def lookup_by_code(code: str) -> tuple[str, Certificate | None]:
+    """What the public verification (page and API) finds for a typed code: (canonical code,
+    certificate or None). Raises CodeMistypedError before any lookup; an erased learner's
+    certificate is not found."""
+    canonical = certificates.normalize_code(code)
+    if not certificates.is_well_formed(canonical):
+        raise CodeMistypedError("code-mistyped", mistyped_message())
+    certificate = certificate_by_code(canonical)
+    if certificate is not None and certificate.learner.is_deleted:
+        certificate = None  # the learner's data was erased on request
+    return canonical, certificate
 
 
 def certificate_by_serial(serial: str) -> Certificate | None:

@@ -18,7 +18,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    jsonify,
     redirect,
     render_template,
     request,
@@ -35,9 +34,9 @@ from lms.access import COMMUNE, VILLAGES, may, require, scope_units
 from lms.accounts.models import LEARNER
 from lms.certs import operations, queries  # importing operations connects issue_certificate
 from lms.certs.forms import CertificateFilterForm, ReasonForm, VerifyForm
-from lms.certs.queries import PRINT_BATCH_SIZE, CertificateFilter
+from lms.certs.queries import PRINT_BATCH_SIZE, CertificateFilter, CodeMistypedError
 from lms.dbsetup import writes_on_get
-from lms.errors import DomainError, NotFoundError
+from lms.errors import DomainError
 from lms.extensions import db
 from lms.i18n import locale_code
 from lms.learning.acting import acting_learner
@@ -51,17 +50,8 @@ PER_PAGE = 100
 MISTYPED = "mistyped"
 
 
-class CodeMistypedError(DomainError):
-    status = 400
-
-
 class CertificateRevokedError(DomainError):
     status = 410
-
-
-def _mistyped_message():
-    return _l("This code is incomplete or has a typing mistake. Check every character against the "
-              "certificate: the code has 11 letters and digits, like K7XM-3FHP-94T.")
 
 
 @bp.app_template_filter("verification_code")
@@ -72,17 +62,6 @@ def verification_code_filter(code: str) -> str:
 
 # Public verification ------------------------------------------------------------------
 
-def _lookup(code: str):
-    """(canonical code, certificate or None); raises CodeMistypedError before any lookup."""
-    canonical = certificates.normalize_code(code)
-    if not certificates.is_well_formed(canonical):
-        raise CodeMistypedError("code-mistyped", _mistyped_message())
-    certificate = queries.certificate_by_code(canonical)
-    if certificate is not None and certificate.learner.is_deleted:
-        certificate = None  # the learner's data was erased on request
-    return canonical, certificate
-
-
 @bp.get("/verify")
 def verify_form():
     form = VerifyForm(request.args)
@@ -92,7 +71,7 @@ def verify_form():
         canonical = certificates.normalize_code(form.code.data)
         if certificates.is_well_formed(canonical):
             return redirect(url_for("certs.verify_certificate", code=canonical))
-        form.code.errors = [*form.code.errors, _mistyped_message()]
+        form.code.errors = [*form.code.errors, queries.mistyped_message()]
     return render_template("certs/verify.html", form=form, result=None), 422
 
 
@@ -100,7 +79,7 @@ def verify_form():
 def verify_certificate(code: str):
     form = VerifyForm(formdata=None, data={"code": code})
     try:
-        canonical, certificate = _lookup(code)
+        canonical, certificate = queries.lookup_by_code(code)
     except CodeMistypedError as error:
         form.code.errors = [*form.code.errors, error.message]
         return render_template("certs/verify.html", form=form, result=MISTYPED), 400
@@ -112,27 +91,6 @@ def verify_certificate(code: str):
     can_manage = may(current_user, "read_learners", certificate.learner)
     return render_template("certs/verify.html", form=VerifyForm(formdata=None), result=certificate.status,
                            certificate=certificate, can_manage=can_manage)
-
-
-@bp.get("/api/v1/certificates/<code>")
-def api_certificate(code: str):
-    """The same facts as the verification page, as JSON (errors are JSON too)."""
-    _canonical, certificate = _lookup(code)
-    if certificate is None:
-        raise NotFoundError("certificate-unknown", _l("No certificate has this code."))
-    return jsonify(certificate={
-        "status": certificate.status,
-        "serial": certificate.serial,
-        "verification_code": certificates.format_code(certificate.verification_code),
-        "full_name": certificate.full_name,
-        "course_title": {"vi": certificate.course_title_vi, "en": certificate.course_title_en},
-        "completed_on": certificate.completed_on.isoformat(),
-        "commune_name": certificate.commune_name,
-        "province_name": certificate.province_name,
-        "revoked_dt": certificate.revoked_dt.isoformat() if certificate.revoked_dt else None,
-        "revocation_reason": certificate.revocation_reason,
-        "verify_url": queries.verify_url(certificate),
-    })
 
 
 # The learner's own certificates, and single downloads ---------------------------------

@@ -157,8 +157,8 @@ def test_api_revoked_unknown_and_mistyped(client, make, learner_certificate):
 
     unknown = client.get(f"/api/v1/certificates/{make_verification_code(b'another key 0123456', 'x')}")
     assert unknown.status_code == 404
-    assert unknown.get_json()["error"]["code"] == "certificate-unknown"
+    assert unknown.get_json()["code"] == "certificate-unknown"
 
     mistyped = client.get(f"/api/v1/certificates/{mistype(certificate.verification_code)}")
     assert mistyped.status_code == 400
-    assert mistyped.get_json()["error"]["code"] == "code-mistyped"
+    assert mistyped.get_json()["code"] == "code-mistyped"
