@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import json
 import re
+import typing
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
@@ -20,7 +23,6 @@ from flask_babel import lazy_gettext as _l
 from pydantic import (
     AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
@@ -28,7 +30,6 @@ from pydantic import (
     StringConstraints,
     ValidationError,
     WithJsonSchema,
-    WrapValidator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -61,23 +62,17 @@ def _refuse(message, **params) -> PydanticCustomError:
     return PydanticCustomError("lms", "invalid", {"lms_message": message, **params})
 
 
-def _says(message, **params) -> WrapValidator:
-    """Replace pydantic's wording for this (leaf) type by `message`."""
-    def validate(value: Any, handler):
-        try:
-            return handler(value)
-        except ValidationError:
-            raise _refuse(message, **params) from None
-    return WrapValidator(validate)
+@dataclass(frozen=True)
+class Says:
+    """How to word a refusal of this field (`{name}` is its path). Metadata only: validation
+    stays in pydantic's core, and `parse` reads this back when the field fails."""
+
+    message: Any
+    params: dict[str, Any] = dataclass_field(default_factory=dict)
 
 
-def _whole_number(value: Any) -> Any:
-    # JSON has one number type: 3.0 is the integer 3. Booleans and numeric text are not numbers.
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise PydanticCustomError("int_type", "not a whole number")
-    return value
+def _says(message, **params) -> Says:
+    return Says(message, params)
 
 
 def _text(min_length: int, max_length: int):
@@ -87,7 +82,8 @@ def _text(min_length: int, max_length: int):
 
 
 def _integer(minimum: int, maximum: int):
-    return Annotated[int, Field(ge=minimum, le=maximum), BeforeValidator(_whole_number),
+    # Strict: booleans and numeric text are not numbers (an integral 3.0 was made 3 by `json_body`).
+    return Annotated[int, Field(strict=True, ge=minimum, le=maximum),
                      _says(_l("{name} must be a whole number from {min} to {max}."), min=minimum, max=maximum)]
 
 
@@ -169,6 +165,9 @@ class ProgressEvent(Request):
     occurred_at: ClientTimestamp = _optional("When it happened on the device; default: on arrival")
 
 
+EVENT_FIELDS = tuple(ProgressEvent.model_fields)
+
+
 class ProgressBatch(Request):
     events: Annotated[list[ProgressEvent], Field(min_length=1, max_length=MAX_EVENTS)]
 
@@ -181,7 +180,8 @@ class ProgressBatch(Request):
 
     def as_events(self) -> list[dict]:
         """The events in the form `apply_progress_events` takes (only the fields sent)."""
-        return [event.model_dump(exclude_unset=True) for event in self.events]
+        return [{name: getattr(event, name) for name in EVENT_FIELDS if name in event.model_fields_set}
+                for event in self.events]
 
 
 class QuizSubmission(Request):
@@ -191,6 +191,9 @@ class QuizSubmission(Request):
         Field(max_length=MAX_ANSWERS, description="Question key → indexes of the chosen answers")]
 
 
+# Errors about the shape around a field, worded the same whatever the field.
+STRUCTURE_ERRORS = frozenset({"missing", "extra_forbidden", "model_type", "dict_type", "list_type", "too_long",
+                              "too_short"})
 # Messages for what the field types above do not word themselves (containers, shapes).
 GENERIC_MESSAGES = {
     "missing": _l("{name} is required."),
@@ -208,10 +211,16 @@ def _reject_constant(name: str):
     raise ValueError(name)
 
 
+def _number(text: str) -> float | int:
+    """JSON has one number type: 3.0 is the integer 3, as JSON Schema says."""
+    value = float(text)
+    return int(value) if value.is_integer() else value
+
+
 def json_body() -> Any:
     """The request body as JSON; 400 `invalid-json` unless it is well-formed UTF-8 JSON."""
     try:
-        data = json.loads(request.get_data().decode("utf-8"), parse_constant=_reject_constant)
+        data = json.loads(request.get_data().decode("utf-8"), parse_constant=_reject_constant, parse_float=_number)
         # Lone surrogates ("\ud800") parse, but cannot be stored or compared as text.
         json.dumps(data, ensure_ascii=False).encode("utf-8")
     except (ValueError, RecursionError, UnicodeError):
@@ -232,6 +241,41 @@ def _path(loc: tuple[str | int, ...]) -> str:
     return path or "body"
 
 
+def _metadata(annotation: Any) -> tuple[Any, tuple[Any, ...]]:
+    """(the bare type, its Annotated metadata)."""
+    if typing.get_origin(annotation) is Annotated:
+        return annotation.__origin__, annotation.__metadata__
+    return annotation, ()
+
+
+def _says_at(model: type[BaseModel], loc: tuple[str | int, ...]) -> Says | None:
+    """The wording declared for the field at `loc`, if the failing part is a leaf that has one."""
+    annotation: Any = model
+    metadata: tuple[Any, ...] = ()
+    parts = list(loc)
+    while parts:
+        part = parts.pop(0)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            info = annotation.model_fields.get(part) if isinstance(part, str) else None
+            if info is None:
+                return None
+            annotation, metadata = info.annotation, tuple(info.metadata)
+        else:
+            origin, arguments = typing.get_origin(annotation), typing.get_args(annotation)
+            if origin is list:
+                annotation, metadata = _metadata(arguments[0])
+            elif origin is dict:  # a key that failed is located as (key, "[key]")
+                is_key = parts[:1] == ["[key]"]
+                del parts[:is_key]
+                annotation, metadata = _metadata(arguments[0] if is_key else arguments[1])
+            else:
+                return None
+        while typing.get_origin(annotation) is Annotated:  # Annotated inside Annotated
+            annotation, inner = _metadata(annotation)
+            metadata = inner + metadata
+    return next((item for item in reversed(metadata) if isinstance(item, Says)), None)
+
+
 def parse(model: type[Model], data: Any) -> Model:
     """`data` as `model`, or a 400 naming the first field at fault."""
     try:
@@ -247,6 +291,9 @@ def parse(model: type[Model], data: Any) -> Model:
     if first["type"] == "lms":
         params = {key: value for key, value in context.items() if key != "lms_message"}
         raise InvalidRequestError("invalid-request", context["lms_message"], field=field, name=field, **params)
+    says = _says_at(model, first["loc"]) if first["type"] not in STRUCTURE_ERRORS else None
+    if says is not None:
+        raise InvalidRequestError("invalid-request", says.message, field=field, name=field, **says.params)
     message = GENERIC_MESSAGES.get(first["type"], GENERIC_MESSAGES["invalid"])
     raise InvalidRequestError("invalid-request", message, field=field, name=field,
                               min=context.get("min_length"), max=context.get("max_length"))
