@@ -67,7 +67,7 @@ def title_of(status: int) -> str:
 
 def problem_response(status: int, code: str, detail: str, field: str | None = None) -> Response:
     """The problem details answer (the body follows `lms.api.models.Problem`)."""
-    body = {"type": "about:blank", "title": title_of(status), "status": status, "detail": detail, "code": code}
+    body: dict[str, str | int] = {"type": "about:blank", "title": title_of(status), "status": status, "detail": detail, "code": code}
     if field:
         body["field"] = field
     response = current_app.response_class(json.dumps(body), status=status, mimetype=PROBLEM_MIMETYPE)
@@ -83,6 +83,6 @@ def problem_response(status: int, code: str, detail: str, field: str | None = No
 
 def init_blueprint(bp: Blueprint) -> None:
     @bp.errorhandler(DomainError)
-    def domain_error(error: DomainError):
+    def domain_error(error: DomainError) -> Response:
         db.session.rollback()
         return problem_response(status_of(error), error.code, error.message, error.field)

@@ -15,7 +15,7 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from flask import Blueprint, Response, jsonify
 from pydantic import BaseModel, TypeAdapter
@@ -52,10 +52,10 @@ class Router:
 
     def route(self, method: str, rule: str, *, summary: str, answers: dict[int, tuple[type[BaseModel] | None, str]],
               body: type[BaseModel] | None = None, public: bool = False,
-              errors: tuple[int, ...] = ()) -> Callable[[Callable], Callable]:
-        def register(view: Callable) -> Callable:
-            operation = Operation(view.__name__, method.lower(), self.bp.url_prefix + rule, summary, answers, body,
-                                  public, errors)
+              errors: tuple[int, ...] = ()) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
+        def register(view: Callable[..., Any]) -> Callable[..., Response]:
+            operation = Operation(view.__name__, method.lower(), f"{self.bp.url_prefix or ''}{rule}", summary,
+                                  answers, body, public, errors)
 
             @functools.wraps(view)
             def respond(**values: Any) -> Response:
@@ -87,7 +87,7 @@ def _response(result: Any) -> Response:
 class _Schemas(GenerateJsonSchema):
     """pydantic's JSON Schema without a title on every field (names say it)."""
 
-    def field_title_should_be_set(self, schema) -> bool:
+    def field_title_should_be_set(self, schema: Any) -> bool:
         return False
 
 
@@ -116,12 +116,15 @@ LANGUAGE_PARAMETERS = {
 }
 
 
-def _ref(model: type[BaseModel]) -> dict:
+def _ref(model: type[BaseModel]) -> dict[str, str]:
     return {"$ref": REF.format(model=model.__name__)}
 
 
-def _models(operations: list[Operation]) -> list[tuple[type[BaseModel], str]]:
-    found: dict[type[BaseModel], str] = {models.Problem: "serialization"}
+Mode = Literal["validation", "serialization"]
+
+
+def _models(operations: list[Operation]) -> list[tuple[type[BaseModel], Mode]]:
+    found: dict[type[BaseModel], Mode] = {models.Problem: "serialization"}
     for operation in operations:
         if operation.body is not None:
             found[operation.body] = "validation"
@@ -131,8 +134,8 @@ def _models(operations: list[Operation]) -> list[tuple[type[BaseModel], str]]:
     return list(found.items())
 
 
-def _path_parameters() -> dict[str, dict]:
-    parameters = {}
+def _path_parameters() -> dict[str, dict[str, Any]]:
+    parameters: dict[str, dict[str, Any]] = {}
     for name, (annotation, description) in models.PATH_PARAMETERS.items():
         parameter = {"name": name, "in": "path", "required": True,
                      "schema": TypeAdapter(annotation).json_schema(schema_generator=_Schemas)}
@@ -142,7 +145,7 @@ def _path_parameters() -> dict[str, dict]:
     return parameters
 
 
-def _operation(operation: Operation) -> dict:
+def _operation(operation: Operation) -> dict[str, Any]:
     statuses = {400, *operation.errors} | (set() if operation.public else {401}) | ({413} if operation.body else set())
     path_names = re.findall(r"{(\w+)}", operation.path)
     responses: dict[str, Any] = {}
@@ -152,7 +155,7 @@ def _operation(operation: Operation) -> dict:
             responses[str(status)]["content"] = {"application/json": {"schema": _ref(model)}}
     for status in sorted(statuses):
         responses[str(status)] = {"$ref": f"#/components/responses/{ERROR_RESPONSES[status][0]}"}
-    document = {
+    document: dict[str, Any] = {
         "operationId": operation.endpoint,
         "summary": operation.summary,
         "parameters": [{"$ref": f"#/components/parameters/{name}"} for name in (*path_names, *LANGUAGE_PARAMETERS)],
@@ -165,10 +168,10 @@ def _operation(operation: Operation) -> dict:
     return document
 
 
-def document(router: Router) -> dict:
+def document(router: Router) -> dict[str, Any]:
     """The OpenAPI 3.1 document of every route `router` registered."""
     _keys, definitions = models_json_schema(_models(router.operations), ref_template=REF, schema_generator=_Schemas)
-    paths: dict[str, dict] = {}
+    paths: dict[str, dict[str, Any]] = {}
     for operation in router.operations:
         paths.setdefault(operation.path, {})[operation.method] = _operation(operation)
     problem = {"schema": _ref(models.Problem)}
