@@ -189,6 +189,8 @@ def printable_text(text: str) -> tuple[str, int]:
         replaced += 1
         compatible = unicodedata.normalize("NFKC", ch)
         out.append(compatible if compatible != ch and all(_drawable(c, maps) for c in compatible) else REPLACEMENT)
+    if not out and text.strip():  # stored, but nothing of it prints (control characters only)
+        return REPLACEMENT, len(text)
     return "".join(out), replaced
 
 

@@ -99,13 +99,15 @@ def configure_blueprints(app: Flask) -> None:
     from lms.extensions import csrf
     from lms.learning.views import bp as learning_bp
     from lms.numbers import IdConverter
+    from lms.privacy.views import bp as privacy_bp
     from lms.statistics.views import bp as statistics_bp
     from lms.team.views import bp as team_bp
     from lms.units.views import bp as units_bp
 
     app.url_map.converters["int"] = IdConverter  # before any rule: an absurd id is a 404, not a 500
     csrf.exempt(api_bp)  # bearer-token clients only; the API never reads the session cookie
-    for blueprint in (core_bp, accounts_bp, units_bp, learning_bp, api_bp, certs_bp, team_bp, audit_bp, statistics_bp):
+    for blueprint in (core_bp, accounts_bp, units_bp, learning_bp, api_bp, certs_bp, team_bp, audit_bp, statistics_bp,
+                      privacy_bp):
         app.register_blueprint(blueprint)
 
 

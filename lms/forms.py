@@ -9,8 +9,8 @@ from __future__ import annotations
 from flask_babel import get_translations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField, TextAreaField
-from wtforms.validators import Length
+from wtforms import BooleanField, PasswordField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
 
 from lms.text import clean_text
 
@@ -59,6 +59,12 @@ def show_error(form, error) -> None:
         field.errors = [*field.errors, error.message]
     else:
         form.form_errors.append(error.message)
+
+
+class ConfirmForm(BaseForm):
+    """A tick that confirms a step which cannot be undone (withdrawal, deletion, card reissue)."""
+
+    confirm = BooleanField(_l("Yes, I understand"), validators=[DataRequired()])
 
 
 def max_length(limit: int) -> Length:

@@ -29,7 +29,7 @@ RANK = {
     "lms.access": 3, "lms.audit.queries": 3,
     "lms.learning": 4, "lms.certs": 4,
     "lms.statistics": 5,
-    "lms.team": 6, "lms.api": 6, "lms.backup": 6, "lms.core": 6,
+    "lms.team": 6, "lms.privacy": 6, "lms.api": 6, "lms.backup": 6, "lms.core": 6,
 }
 TOP = 7
 TOP_MODULES = {"views", "forms", "cli"}  # a room's pages and commands: may use every room
@@ -39,8 +39,6 @@ TOP_EXACT = {"lms", "lms.models", "lms.cli", "lms.core.errors", "lms.core.naviga
 KNOWN = {
     ("lms.accounts.operations", "lms.learning.models"):
         "a password change revokes API tokens (ApiToken); the auth helper reworks token revocation (15.9)",
-    ("lms.learners.operations", "lms.certs.models"):
-        "erasure anonymises certificates; the privacy helper reworks erasure (15.6)",
 }
 
 

@@ -48,3 +48,10 @@ def record_failure(login: str, address: str | None) -> None:
 def clear_account(login: str) -> None:
     account_key, _ = _keys(login, None)
     db.session.execute(delete(LoginFailure).where(LoginFailure.key == account_key))
+
+
+def clear_addresses(addresses) -> None:
+    """Forget the failures counted against these addresses (an erased learner's own)."""
+    keys = [_keys("", address)[1] for address in addresses if address]
+    if keys:
+        db.session.execute(delete(LoginFailure).where(LoginFailure.key.in_(keys)))

@@ -10,8 +10,6 @@ from lms.accounts.operations import set_locale
 from lms.core.forms import LanguageForm
 from lms.core.navigation import nav_items
 from lms.extensions import db
-from lms.i18n import locale_code
-from lms.learners.consent import LEARNING, current_text
 from lms.urls import safe_next
 
 bp = Blueprint("core", __name__, template_folder="templates")
@@ -47,12 +45,6 @@ def toggle_text_size():
     """Larger text for people who need it; remembered for the session."""
     session["large_text"] = not session.get("large_text", False)  # CSRF checked globally
     return redirect(safe_next(request.form.get("next")) or url_for("core.home"))
-
-
-@bp.get("/privacy")
-def privacy():
-    version, consent_text = current_text(LEARNING, locale_code())
-    return render_template("core/privacy.html", consent_text=consent_text, consent_version=version)
 
 
 @bp.get("/healthz")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-
 from flask_babel import lazy_gettext as _l
 
 from lms.audit.operations import record
@@ -98,7 +96,7 @@ def current_consent_version(purpose: str) -> str:
     return CURRENT[purpose]
 
 
-# --- Corrections, moves, consent withdrawal and erasure ---------------------------------
+# --- Corrections, moves and consent withdrawal (erasure: lms.privacy.operations) ---------------------------------
 
 def set_national_id(learner: Learner, number: str | None) -> None:
     """Keep only the keyed hash and the last four digits of a checked ID number."""
@@ -169,39 +167,3 @@ def withdraw_consent(learner: Learner, purpose: str, *, actor) -> int:
     if consents:
         record("consent.withdraw", actor=actor, learner=learner, purpose=purpose)
     return len(consents)
-
-
-def erase_learner(learner: Learner, *, actor) -> None:
-    """Erase a learner's personal data on request; anonymous counts survive.
-
-    The row stays (commune, birth year and sex, no name) so anonymous counts and
-    certificate numbers keep adding up; the name, the login, the ID hash and the
-    printed names on certificates are blanked and the account is disabled.
-    """
-    from lms.certs.models import Certificate
-
-    if learner.is_deleted:
-        return
-    events.learner_deleted.send(learner)
-    user = learner.user
-    learner.full_name = ""
-    learner.name_folded = ""
-    learner.name_sort_key = ""
-    learner.national_id_hash = None
-    learner.national_id_last4 = None
-    learner.is_deleted = True
-    learner.deleted_dt = utcnow()
-    for certificate in db.session.scalars(db.select(Certificate).where(Certificate.learner_id == learner.id)):
-        certificate.full_name = ""
-    if user is not None:
-        user.username = None
-        user.phone = None
-        user.display_name = ""
-        user.password_hash = ""  # no password matches an empty hash  # nosec B105: an empty hash, which no password matches
-        user.is_active_account = False
-        user.session_token = secrets.token_hex(8)  # ends every session
-    for consent in db.session.scalars(db.select(Consent).where(
-            Consent.learner_id == learner.id, Consent.withdrawn_dt.is_(None))):
-        consent.withdrawn_dt = utcnow()
-        consent.ip_address = None
-    record("learner.erase", actor=actor, learner=learner)

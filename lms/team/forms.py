@@ -3,7 +3,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
-from lms.forms import BaseForm, max_length
+from lms.forms import BaseForm, ConfirmForm, max_length  # noqa: F401 - ConfirmForm: the team's pages use it too
 from lms.numbers import parse_int
 
 SEX_CHOICES = [SelectChoice("", _l("Choose…")), SelectChoice("female", _l("Female")), SelectChoice("male", _l("Male"))]
@@ -78,13 +78,3 @@ class CardsForm(BaseForm):
 
     reissue = BooleanField(_l("Also issue new cards to learners who already have a password "
                               "(their current password stops working)"))
-
-
-class SelfCorrectForm(BaseForm):
-    full_name = StringField(_l("Full name (as on your ID card)"), validators=[DataRequired(), max_length(120)])
-    birth_year = IntegerField(_l("Year of birth"), validators=[Optional(), NumberRange(min=1900, max=2030)])
-    village = SelectField(_l("Village or residential group"), choices=[], validators=[Optional()])
-
-
-class ConfirmForm(BaseForm):
-    confirm = BooleanField(_l("Yes, I understand"), validators=[DataRequired()])

@@ -1,5 +1,4 @@
-"""Team workspace pages: learner list and export, registration, learner page, import;
-and the learner's own data page (/my-data).
+"""Team workspace pages: learner list and export, registration, learner page, import.
 
 Views parse the request, call an operation or a query, and render; each request
 commits once. Learners are always read through `scope_units(user).learner_filter()`.
@@ -7,7 +6,6 @@ commits once. Learners are always read through `scope_units(user).learner_filter
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import date
 
@@ -19,8 +17,6 @@ from wtforms import SelectChoice
 
 from lms import exports
 from lms.access import VILLAGES, may, require, scope_units
-from lms.accounts.models import LEARNER
-from lms.accounts.session import remember_identity
 from lms.audit.operations import record
 from lms.core.streaming import StreamedWork, stream_page
 from lms.errors import DomainError
@@ -41,7 +37,6 @@ from lms.team.forms import (
     MoveForm,
     RegisterForm,
     SearchForm,
-    SelfCorrectForm,
     UploadForm,
 )
 from lms.team.models import LearnerImport
@@ -534,108 +529,3 @@ def import_discard(import_id: int):
         db.session.commit()
     flash(_("The upload has been discarded. Nothing was registered."), "info")
     return redirect(url_for("team.import_upload"))
-
-
-# --- The learner's own data ------------------------------------------------------------
-
-def _own_learner():
-    if current_user.role != LEARNER or current_user.learner is None or current_user.learner.is_deleted:
-        abort(403)
-    return current_user.learner
-
-
-def personal_data(learner) -> dict:
-    """Everything stored about a learner, as they can download it."""
-    user = learner.user
-    return {
-        "learner": {"full_name": learner.full_name, "birth_year": learner.birth_year, "sex": learner.sex,
-                    "national_id_last4": learner.national_id_last4,
-                    "province": learner.province.name, "commune": learner.commune.name,
-                    "village": learner.village.name if learner.village else None,
-                    "registered": learner.registered_dt.isoformat(),
-                    "registered_by_team": learner.registered_by_id is not None},
-        "account": {"username": user.username, "phone": user.phone, "locale": user.locale,
-                    "created": user.created_dt.isoformat(),
-                    "last_login": user.last_login_dt.isoformat() if user.last_login_dt else None} if user else None,
-        "consents": [{"purpose": c.purpose, "text_version": c.text_version, "locale": c.locale,
-                      "given": c.given_dt.isoformat(), "withdrawn": c.withdrawn_dt.isoformat() if c.withdrawn_dt else None,
-                      "collected_by_team": c.collected_by_id is not None} for c in queries.consents_of(learner)],
-        "courses": [{"course": p.course.slug, "status": p.status, "lessons_done": p.lessons_done,
-                     "lessons_total": p.lessons_total, "best_score": p.best_score}
-                    for p in (course_progress(learner, course) for course in queries.courses())
-                    if p.enrollment is not None],
-        "certificates": [{"serial": c.serial, "course": c.course_title_vi, "completed_on": c.completed_on.isoformat(),
-                          "revoked": c.is_revoked} for c in queries.certificates_of(learner)],
-    }
-
-
-@bp.route("/my-data", methods=["GET", "POST"])
-@login_required
-def my_data():
-    learner = _own_learner()
-    form = SelfCorrectForm(obj=None if request.method == "POST" else learner)
-    villages = units.villages_of(learner.commune_id)
-    form.village.choices = [SelectChoice("", _("I don't know / not listed"))] + [
-        SelectChoice(str(v.id), v.name) for v in villages]
-    if request.method == "GET":
-        form.village.data = str(learner.village_id or "")
-    status = 200
-    if form.validate_on_submit():
-        village = units.current_unit(form.village.data, "village") if form.village.data else None
-        try:
-            learner_ops.update_learner(learner, actor=current_user, full_name=form.full_name.data,
-                                    birth_year=form.birth_year.data, sex=learner.sex, village=village)
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            remember_identity(current_user)  # the name in the menu of cached pages
-            flash(_("Your data has been corrected."), "success")
-            return redirect(url_for("team.my_data"))
-    if request.method == "POST":
-        status = 422
-    return render_template("team/my_data.html", learner=learner, form=form, data=personal_data(learner),
-                           consents=queries.consents_of(learner), confirm=ConfirmForm(formdata=None)), status
-
-
-@bp.get("/my-data.json")
-@login_required
-def my_data_download():
-    learner = _own_learner()
-    record("learner.export_self", actor=current_user, learner=learner)
-    db.session.commit()
-    body = json.dumps(personal_data(learner), ensure_ascii=False, indent=2)
-    return Response(body, mimetype="application/json",
-                    headers={"Content-Disposition": 'attachment; filename="my-data.json"', "Cache-Control": "no-store"})
-
-
-@bp.post("/my-data/withdraw")
-@login_required
-def my_data_withdraw():
-    learner = _own_learner()
-    if ConfirmForm().validate_on_submit():
-        learner_ops.withdraw_consent(learner, LEARNING, actor=current_user)
-        db.session.commit()
-        flash(_("Your consent has been withdrawn. You can still ask for your data to be deleted."), "success")
-    else:
-        flash(_("Tick the box to confirm."), "error")
-    return redirect(url_for("team.my_data"))
-
-
-@bp.post("/my-data/delete")
-@login_required
-def my_data_delete():
-    from flask import session
-    from flask_login import logout_user
-
-    learner = _own_learner()
-    if not ConfirmForm().validate_on_submit():
-        flash(_("Tick the box to confirm."), "error")
-        return redirect(url_for("team.my_data"))
-    learner_ops.erase_learner(learner, actor=current_user)
-    db.session.commit()
-    logout_user()
-    session.clear()
-    flash(_("Your personal data has been deleted and your account closed."), "success")
-    return redirect(url_for("core.home"))

@@ -45,7 +45,7 @@ LOGIN = Expect(LOGGED_IN)
 
 EXPECTED: dict[str, Expect] = {
     # Public pages and forms
-    "core.home": PUBLIC, "core.privacy": PUBLIC, "core.healthz": PUBLIC, "core.choose_language": PUBLIC,
+    "core.home": PUBLIC, "privacy.notice": PUBLIC, "core.healthz": PUBLIC, "core.choose_language": PUBLIC,
     "core.toggle_text_size": PUBLIC, "static": PUBLIC, "team.static": PUBLIC,
     "accounts.login": PUBLIC, "accounts.logout": PUBLIC, "accounts.signup": PUBLIC,
     "learning.catalogue": PUBLIC, "learning.course": PUBLIC, "learning.lesson": PUBLIC,
@@ -60,8 +60,8 @@ EXPECTED: dict[str, Expect] = {
     "learning.enroll": Expect(LEARNER, staff_denied="home"),
     "learning.complete_lesson": Expect(LEARNER, staff_denied="home"),
     "learning.quiz": Expect(LEARNER, staff_denied="home"),
-    "team.my_data": Expect(LEARNER), "team.my_data_download": Expect(LEARNER),
-    "team.my_data_withdraw": Expect(LEARNER), "team.my_data_delete": Expect(LEARNER),
+    "privacy.my_data": Expect(LEARNER), "privacy.my_data_download": Expect(LEARNER),
+    "privacy.my_data_withdraw": Expect(LEARNER), "privacy.my_data_delete": Expect(LEARNER),
     "certs.download_certificate": Expect(LEARNER | STAFF, objects="certificate"),
     # Team workspace
     "team.learners": Expect(STAFF), "team.export_learners": Expect(STAFF),
@@ -176,9 +176,9 @@ def payload_for(world, endpoint: str, persona: str, target: str | None) -> dict:
         "core.choose_language": {"data": {"language": "en"}},
         "learning.quiz": {"data": {q.key: [str(i) for i in sorted(q.correct_indexes)]
                                    for q in questions}},
-        "team.my_data": {"data": {"full_name": "Phạm Thị Ánh Dương", "birth_year": "1970", "village": ""}},
-        "team.my_data_withdraw": {"data": {"confirm": "y"}},
-        "team.my_data_delete": {"data": {"confirm": "y"}},
+        "privacy.my_data": {"data": {"full_name": "Phạm Thị Ánh Dương", "birth_year": "1970", "village": ""}},
+        "privacy.my_data_withdraw": {"data": {"confirm": "y"}},
+        "privacy.my_data_delete": {"data": {"confirm": "y"}},
         "team.edit_learner": {"data": {"full_name": learner.full_name, "birth_year": "1970", "sex": "female",
                                        "village": str(learner.village_id or "")}},
         "team.move_learner": {"data": {"commune_code": world.units["cC"].code}},

@@ -1,7 +1,10 @@
+"""The learner's own data pages: see, download, correct, withdraw, delete."""
+
 import json
 
 from sqlalchemy import select
 
+from lms.accounts.models import User
 from lms.audit.models import AuditEvent
 from lms.extensions import db
 from lms.learners import events
@@ -20,6 +23,11 @@ def test_learner_sees_downloads_and_corrects_their_data(client, make, login):
     assert response.status_code == 302
     db.session.refresh(user.learner)
     assert user.learner.full_name == "Nguyễn Thị Hòa Bình" and user.learner.birth_year == 1961
+
+
+def test_the_privacy_notice_lists_what_is_kept(client):
+    page = client.get("/privacy", headers={"Accept-Language": "vi"}).get_data(as_text=True)
+    assert "Chúng tôi lưu gì, và lưu bao lâu" in page and "Thu hồi và xóa tên" in page and "/my-data" in page
 
 
 def test_withdraw_consent(client, make, login):
@@ -49,13 +57,15 @@ def test_deletion_erases_personal_data_and_frees_the_login(client, make, login):
         events.learner_deleted.disconnect(receiver)
     assert response.status_code == 302
     assert seen == ["Trần Văn Xoá"]  # sent before erasing
-    db.session.refresh(learner)
-    db.session.refresh(user)
+    user_id = user.id
+    db.session.expire_all()
     assert learner.is_deleted and learner.full_name == "" and learner.national_id_hash is None
-    assert user.phone is None and user.username is None and not user.is_active_account
+    assert learner.birth_year is None and learner.sex is None and learner.village_id is None
+    assert db.session.get(User, user_id) is None and learner.user_id is None  # the account is gone
     assert learner.commune_id  # anonymous counts survive
     assert db.session.scalar(select(AuditEvent.id).where(AuditEvent.action == "learner.erase",
                                                          AuditEvent.learner_id == learner.id))
+    assert client.get("/my-data").status_code == 302  # logged out: the session ended with the account
     # The phone number is free for a new account.
     again = make.learner(full_name="Trần Văn Mới", login="0912000111")
     assert again.phone == "+84912000111"
