@@ -49,8 +49,7 @@ def init_app(app) -> None:
 
 def must_not_be_kept(response) -> bool:
     """Pages with personal data must not stay in a shared phone's cache; nor may any API
-    answer, including those outside the api blueprint (statistics, certificates): tokens
-    and scoped data."""
+    answer, errors included (tokens and scoped data)."""
     if response.mimetype == "text/html" and current_user and current_user.is_authenticated:
         return True
     return request.path.startswith("/api/")

@@ -1,11 +1,13 @@
 """JSON API v1 for the learning app and other token-authenticated clients.
 
-Everything lives under `/api/v1` (the blueprint in `views.py`). A client trades a login
-and password for a bearer token (`auth.py`; only its SHA-256 is stored) and sends it in
+Every route under `/api/v1` is here (`views.py`): courses, lessons, quizzes and progress,
+the public certificate check and the statistics of a unit. A client trades a login and
+password for a bearer token (`auth.py`; only its SHA-256 is stored) and sends it in
 `Authorization: Bearer …` with every other request; browser sessions are not accepted
-here, which is why the blueprint is exempt from CSRF. Requests are validated strictly
-(`schemas.py`) and answered in the language of `?lang=` or `Accept-Language`
-(Vietnamese by default). Errors are always `{"error": {"code", "message"}}` with a
-stable code (`errors.py`). Writes go through `lms.learning.operations`, and a view that
-writes commits once. `openapi.py` describes all of it, and a test keeps the two in step.
+here, which is why the blueprint is exempt from CSRF. Request bodies and answers are
+pydantic models (`models.py`): the same models validate the request, build the JSON
+and, through the route declarations (`openapi.py`), write the OpenAPI document.
+Answers are in the language of `?lang=` or `Accept-Language` (Vietnamese by default).
+Errors are RFC 9457 problem details with a stable `code` (`errors.py`). Writes go
+through the rooms' operations, and a view that writes commits once.
 """

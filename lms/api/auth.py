@@ -98,6 +98,11 @@ def current_token() -> ApiToken:
     return g.api_token
 
 
+def current_user() -> User:
+    """The account behind the request's token."""
+    return g.api_user
+
+
 def current_learner():
     """The learner behind the token; staff accounts follow courses only by helping on the website."""
     learner = own_learner(g.api_user)

@@ -1,4 +1,10 @@
-"""API errors: a stable code, a message in the client's language, the right status.
+"""API errors as RFC 9457 problem details, with a stable code and the right status.
+
+Every error under `/api/` (and every JSON error of the site) is `application/problem+json`:
+`type`, `title` (the HTTP status phrase), `status`, `detail` (for people, in the client's
+language) and our machine-readable `code` (plus `field`, the request field at fault).
+`type` is `about:blank`: the codes predate this format, programs already switch on
+them, and we have no documentation pages to coin problem-type URIs for.
 
 Operations raise `DomainError`s with a generic status (400 unless they say otherwise);
 the API refines it: a well-formed request that an operation refuses (a quiz with
@@ -9,10 +15,14 @@ are `ApiError`s and keep their own status. Every 401 says how to authenticate.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+from http import HTTPStatus
+
+from flask import Blueprint, Response, current_app, json
 
 from lms.errors import DomainError
 from lms.extensions import db
+
+PROBLEM_MIMETYPE = "application/problem+json"
 
 
 class ApiError(DomainError):
@@ -36,7 +46,7 @@ class ConflictError(ApiError):
 
 
 # Operation codes whose HTTP status is not the generic one.
-STATUS_BY_CODE = {"login-invalid": 401, "login-throttled": 429}
+STATUS_BY_CODE = {"login-invalid": 401, "login-throttled": 429, "code-mistyped": 400, "certificate-unknown": 404}
 INVALID_TOKEN_CODES = frozenset({"token-invalid"})
 
 
@@ -48,12 +58,19 @@ def status_of(error: DomainError) -> int:
     return 422 if error.status == 400 else error.status
 
 
-def error_response(status: int, code: str, message: str, field: str | None = None):
-    body = {"code": code, "message": message}
+def title_of(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def problem_response(status: int, code: str, detail: str, field: str | None = None) -> Response:
+    """The problem details answer (the body follows `lms.api.models.Problem`)."""
+    body: dict[str, str | int] = {"type": "about:blank", "title": title_of(status), "status": status, "detail": detail, "code": code}
     if field:
         body["field"] = field
-    response = jsonify(error=body)
-    response.status_code = status
+    response = current_app.response_class(json.dumps(body), status=status, mimetype=PROBLEM_MIMETYPE)
     if status == 401:
         challenge = 'Bearer realm="api"'
         if code in INVALID_TOKEN_CODES:
@@ -66,6 +83,9 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
 
 def init_blueprint(bp: Blueprint) -> None:
     @bp.errorhandler(DomainError)
-    def domain_error(error: DomainError):
+    def domain_error(error: DomainError) -> Response:
         db.session.rollback()
-        return error_response(status_of(error), error.code, error.message, error.field)
+        response = problem_response(status_of(error), error.code, error.message, error.field)
+        if getattr(error, "retry_after", None):  # the limit's own window (verification misses, say)
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response

@@ -1,4 +1,9 @@
-"""API v1: parse the request, call an operation or a query, answer in JSON.
+"""API v1, every route under /api/v1: parse the request, call an operation or a query, answer in JSON.
+
+Each route is declared with `route(...)` (`openapi.py`): its request and answer models
+(`models.py`) validate the body, build the JSON and write the OpenAPI document. Every
+route authenticates the one way `auth.py` does (a bearer token, or none for the public
+ones); certificates and statistics are read through their own rooms' queries.
 
 A view that writes commits once, through `_write_once`: API clients retry whatever did
 not get an answer, so two copies of one request may race. The client ids of progress
@@ -12,26 +17,34 @@ sees the other copy's rows instead of counting them twice.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from contextlib import ExitStack
 from typing import TypeVar
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Response, current_app, g, request
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+import certificates
 from lms.accounts.operations import authenticate
-from lms.api import auth, errors, openapi, schemas
+from lms.api import auth, errors, models, openapi
+from lms.certs import queries as certificate_queries
+from lms.certs.verification import lookup_public_certificate
+from lms.dbsetup import writes_on_get
 from lms.errors import DomainError, NotFoundError
 from lms.extensions import db
 from lms.i18n import locale_code
 from lms.learning import operations, queries
 from lms.learning.models import Course, Lesson, QuizAttempt
+from lms.statistics import queries as statistics_queries
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 errors.init_blueprint(bp)
+router = openapi.Router(bp)
+route = router.route
 
 T = TypeVar("T")
 
@@ -39,7 +52,7 @@ T = TypeVar("T")
 @bp.before_request
 def use_request_language() -> None:
     stack = ExitStack()
-    stack.enter_context(force_locale(schemas.language()))
+    stack.enter_context(force_locale(_language()))
     g.api_language = stack
 
 
@@ -62,6 +75,17 @@ def leave_request_language(_error=None) -> None:
         stack.close()
     for name in ("api_token", "api_user", "api_token_touched", "api_committed"):
         g.pop(name, None)
+
+
+def _language() -> str:
+    """The language of the answer: `?lang=`, else Accept-Language, else Vietnamese."""
+    languages = current_app.config["LANGUAGES"]
+    chosen = request.args.get("lang")
+    if chosen is not None:
+        if chosen not in languages:
+            raise errors.InvalidRequestError("invalid-language", _l("The language must be vi or en."), field="lang")
+        return chosen
+    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def _commit() -> None:
@@ -88,14 +112,14 @@ def _write_once(work: Callable[[], T]) -> T:
 
 
 def _course(slug: str) -> Course:
-    course = queries.course_by_slug(slug) if schemas.valid_slug(slug) else None
+    course = queries.course_by_slug(slug) if models.valid_slug(slug) else None
     if course is None:
         raise NotFoundError("course-not-found", _l("There is no such course."))
     return course
 
 
 def _lesson(course: Course, lesson_slug: str) -> Lesson:
-    lesson = queries.lesson_in_course(course, lesson_slug) if schemas.valid_slug(lesson_slug) else None
+    lesson = queries.lesson_in_course(course, lesson_slug) if models.valid_slug(lesson_slug) else None
     if lesson is None:
         raise NotFoundError("lesson-not-found", _l("There is no such lesson in this course."))
     return lesson
@@ -106,30 +130,36 @@ def _stored_attempt(learner, client_id: str) -> QuizAttempt | None:
         QuizAttempt.learner_id == learner.id, QuizAttempt.client_event_id == client_id))
 
 
-@bp.get("/openapi.json")
-@auth.public
+@route("GET", "/openapi.json", summary="This document", public=True,
+       answers={200: (None, "OpenAPI 3.1 document")})
 def show_openapi():
-    return openapi.DOCUMENT
+    return openapi_document()
 
 
-@bp.post("/tokens")
-@auth.public
-def create_token():
-    data = schemas.parse_token_request(schemas.json_body())
+@functools.cache
+def openapi_document() -> dict:
+    """Written once per process from the routes' declarations (they do not change while it runs)."""
+    return openapi.document(router)
+
+
+@route("POST", "/tokens", summary="Log in and get a bearer token (failed logins are throttled)", public=True,
+       body=models.TokenRequest, answers={201: (models.Token, "A new token")}, errors=(401, 403, 429))
+def create_token(body: models.TokenRequest):
     try:
-        user = authenticate(data.login, data.password, request.remote_addr)
+        user = authenticate(body.login, body.password, request.remote_addr)
     except DomainError:
         _commit()  # keep the recorded failure, so throttling counts it
         raise
     if user.must_change_password:
         raise errors.ForbiddenError("password-change-required", _l(
             "Your password was set by your digital team. Log in on the website and choose your own first."))
-    secret = auth.issue_token(user, data.name)
+    secret = auth.issue_token(user, body.name)
     _commit()
-    return {"token": secret, "token_type": "Bearer"}, 201  # nosec B105: the OAuth token type, not a password
+    return models.Token(token=secret, token_type="Bearer"), 201  # noqa: S106  # nosec B106: the OAuth token type
 
 
-@bp.delete("/tokens/current")
+@route("DELETE", "/tokens/current", summary="Log out: revoke the token of this request",
+       answers={204: (None, "Revoked")})
 def revoke_current_token():
     auth.revoke_token(auth.current_token())
     _commit()
@@ -138,32 +168,39 @@ def revoke_current_token():
     return response
 
 
-@bp.get("/courses")
+@route("GET", "/courses", summary="Published courses, in catalogue order",
+       answers={200: (models.CourseList, "Courses")})
 def list_courses():
-    return {"courses": [schemas.course_summary(course, locale_code()) for course in queries.published_courses()]}
+    return models.CourseList(courses=[models.CourseSummary.of(course, locale_code())
+                                      for course in queries.published_courses()])
 
 
-@bp.get("/courses/<slug>")
+@route("GET", "/courses/<slug>", summary="A course and its lessons", answers={200: (models.CourseDetail, "The course")},
+       errors=(404,))
 def show_course(slug: str):
-    return schemas.course_detail(_course(slug), locale_code())
+    return models.CourseDetail.of(_course(slug), locale_code())
 
 
-@bp.get("/courses/<slug>/lessons/<lesson_slug>")
+@route("GET", "/courses/<slug>/lessons/<lesson_slug>", summary="A lesson's text, with its neighbours",
+       answers={200: (models.LessonDetail, "The lesson")}, errors=(404,))
 def show_lesson(slug: str, lesson_slug: str):
     course = _course(slug)
-    return schemas.lesson_detail(course, _lesson(course, lesson_slug), locale_code())
+    return models.LessonDetail.of(course, _lesson(course, lesson_slug), locale_code())
 
 
-@bp.get("/courses/<slug>/quiz")
+@route("GET", "/courses/<slug>/quiz", summary="The final quiz, without the answers",
+       answers={200: (models.Quiz, "The quiz")}, errors=(404,))
 def show_quiz(slug: str):
     course = _course(slug)
     questions = operations.active_questions(course)
     if not questions:
         raise NotFoundError("quiz-unavailable", _l("This course has no quiz."))
-    return schemas.quiz(course, questions, locale_code())
+    return models.Quiz.of(course, questions, locale_code())
 
 
-@bp.post("/courses/<slug>/enrollment")
+@route("POST", "/courses/<slug>/enrollment", summary="Enrol in a course (idempotent)",
+       answers={200: (models.EnrollmentAnswer, "Already enrolled"), 201: (models.EnrollmentAnswer, "Enrolled")},
+       errors=(403, 404, 409))
 def enroll(slug: str):
     learner = auth.current_learner()
     course = _course(slug)
@@ -173,38 +210,81 @@ def enroll(slug: str):
         return existing or operations.enroll(learner, course), existing is None
 
     enrollment, created = _write_once(work)
-    return schemas.enrollment(enrollment, course), 201 if created else 200
+    return models.EnrollmentAnswer.of(enrollment, course), 201 if created else 200
 
 
-@bp.post("/progress")
-def record_progress():
+@route("POST", "/progress", summary="Send a batch of reading events; each id counts once, however often it is sent",
+       body=models.ProgressBatch, answers={200: (models.ProgressResults, "One result per event, in order")},
+       errors=(403, 404, 409))
+def record_progress(body: models.ProgressBatch):
     learner = auth.current_learner()
-    events = schemas.parse_progress_batch(schemas.json_body())
+    events = body.as_events()
     results = _write_once(lambda: operations.apply_progress_events(learner, events))
-    return {"results": results}
+    return models.ProgressResults.model_validate({"results": results})
 
 
-@bp.post("/courses/<slug>/quiz/attempts")
-def submit_quiz(slug: str):
+@route("POST", "/courses/<slug>/quiz/attempts",
+       summary="Submit a quiz attempt; resending the same id returns the stored attempt",
+       body=models.QuizSubmission, answers={200: (models.QuizResult, "This id was already submitted"),
+                                            201: (models.QuizResult, "Scored and recorded")},
+       errors=(403, 404, 409, 422))
+def submit_quiz(slug: str, body: models.QuizSubmission):
     learner = auth.current_learner()
     course = _course(slug)
-    submission = schemas.parse_quiz_submission(schemas.json_body())
 
     def work():
-        stored = _stored_attempt(learner, submission.id)
+        stored = _stored_attempt(learner, body.id)
         if stored is None:
-            return operations.submit_quiz(learner, course, submission.answers, client_event_id=submission.id), True
+            return operations.submit_quiz(learner, course, body.answers, client_event_id=body.id), True
         if stored.course_id != course.id:
             raise errors.ConflictError("attempt-id-reused", _l("This attempt id was already used for another course."))
         return stored, False
 
     attempt, created = _write_once(work)
-    body = schemas.quiz_attempt(attempt, course, operations.active_questions(course), locale_code(),
-                                queries.enrollment_for(learner, course))
-    return body, 201 if created else 200
+    answer = models.QuizResult.of(attempt, course, operations.active_questions(course), locale_code(),
+                                  queries.enrollment_for(learner, course))
+    return answer, 201 if created else 200
 
 
-@bp.get("/me/progress")
+@route("GET", "/me/progress", summary="The learner's courses and how far they got",
+       answers={200: (models.MyProgress, "Progress per enrolled course")}, errors=(403,))
 def show_my_progress():
     learner = auth.current_learner()
-    return {"courses": [schemas.course_progress(item, locale_code()) for item in queries.my_learning(learner)]}
+    return models.MyProgress(courses=[models.CourseProgressAnswer.of(item, locale_code())
+                                      for item in queries.my_learning(learner)])
+
+
+@route("GET", "/certificates/<code>", summary="Check a certificate by its verification code", public=True,
+       answers={200: (models.CertificateAnswer, "The certificate as issued, and whether it still stands (never "
+                                                "why it was revoked)")},
+       errors=(404, 429))
+@writes_on_get  # a miss is recorded (lms.certs.verification)
+def show_certificate(code: str):
+    """The same facts as the public verification page (`lms.certs`), as JSON, under the
+    same limit on misses per address."""
+    certificate = lookup_public_certificate(code, request.remote_addr)[1]
+    db.session.commit()  # the miss counts even when the answer is a 404
+    if certificate is None:
+        raise NotFoundError("certificate-unknown", _l("No certificate has this code."))
+    return models.CertificateAnswer(certificate=models.CertificateFacts(
+        status=certificate.status, serial=certificate.serial,
+        verification_code=certificates.format_code(certificate.verification_code),
+        full_name=certificate.full_name,
+        course_title=models.CourseTitle(vi=certificate.course_title_vi, en=certificate.course_title_en),
+        completed_on=certificate.completed_on, commune_name=certificate.commune_name,
+        province_name=certificate.province_name, revoked_dt=certificate.revoked_dt,
+        verify_url=certificate_queries.verify_url(certificate)))
+
+
+@route("GET", "/statistics/units/<int:unit_id>",
+       summary="Figures of a unit, its child units, months, courses and groups (staff: their unit and below)",
+       answers={200: (models.UnitStatistics, "Sums of the statistics counters")}, errors=(403, 404))
+def show_unit_statistics(unit_id: int):
+    unit = statistics_queries.official_unit(unit_id)
+    if unit is None or not unit.is_current:
+        raise NotFoundError("unit-not-found", _l("No such unit."))
+    statistics_queries.readable(auth.current_user(), unit)  # NotAllowedError out of scope
+    sort = request.args.get("sort", "name")
+    board = statistics_queries.dashboard(unit, sort if sort in statistics_queries.SORT_KEYS else "name",
+                                         request.args.get("dir") == "desc")
+    return models.UnitStatistics.of(unit, board)

@@ -18,7 +18,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    jsonify,
     redirect,
     render_template,
     request,
@@ -42,7 +41,7 @@ from lms.certs.verification import (
     mistyped_message,
 )
 from lms.dbsetup import writes_on_get
-from lms.errors import DomainError, NotFoundError
+from lms.errors import DomainError
 from lms.extensions import db
 from lms.i18n import locale_code
 from lms.learning.acting import acting_learner
@@ -79,7 +78,7 @@ def verify_form():
         canonical = certificates.normalize_code(form.code.data)
         if certificates.is_well_formed(canonical):
             return redirect(url_for("certs.verify_certificate", code=canonical))
-        form.code.errors = [*form.code.errors, _mistyped_message()]
+        form.code.errors = [*form.code.errors, mistyped_message()]
     return render_template("certs/verify.html", form=form, result=None), 422
 
 
@@ -111,28 +110,6 @@ def _limited_page(form, error: VerificationLimitError):
         "certs/verify.html", form=form, result=LIMITED, message=error.message), 429))
     response.headers["Retry-After"] = str(error.retry_after)
     return response
-
-
-@bp.get("/api/v1/certificates/<code>")
-@writes_on_get  # a miss is recorded (lms.certs.verification)
-def api_certificate(code: str):
-    """The same facts as the verification page, as JSON (errors are JSON too)."""
-    _canonical, certificate = lookup_public_certificate(code, request.remote_addr)
-    db.session.commit()
-    if certificate is None:
-        raise NotFoundError("certificate-unknown", _l("No certificate has this code."))
-    return jsonify(certificate={
-        "status": certificate.status,
-        "serial": certificate.serial,
-        "verification_code": certificates.format_code(certificate.verification_code),
-        "full_name": certificate.full_name,
-        "course_title": {"vi": certificate.course_title_vi, "en": certificate.course_title_en},
-        "completed_on": certificate.completed_on.isoformat(),
-        "commune_name": certificate.commune_name,
-        "province_name": certificate.province_name,
-        "revoked_dt": certificate.revoked_dt.isoformat() if certificate.revoked_dt else None,
-        "verify_url": queries.verify_url(certificate),
-    })
 
 
 # The learner's own certificates, and single downloads ---------------------------------

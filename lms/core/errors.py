@@ -1,4 +1,4 @@
-"""Error pages in the user's language, and JSON errors for the API.
+"""Error pages in the user's language, and JSON errors (RFC 9457 problem details) for the API.
 
 When the database cannot be reached (a PostgreSQL restart, a dropped connection, a
 full connection pool, SQLite locked for too long) the answer is 503 with Retry-After,
@@ -8,14 +8,15 @@ a moment works (API writes carry client ids, so a retry never counts twice).
 
 from __future__ import annotations
 
-from flask import current_app, jsonify, render_template, request
+from flask import current_app, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from lms.accounts.session import use_identity
+from lms.api.errors import problem_response
 from lms.errors import DomainError
 from lms.extensions import db
 
@@ -50,7 +51,7 @@ def wants_json() -> bool:
 def render_error(status: int, message: str | None = None, code: str | None = None):
     message = message or _messages().get(status, _messages()[400])
     if wants_json():
-        return jsonify(error={"code": code or f"http-{status}", "message": message}), status
+        return problem_response(status, code or f"http-{status}", message)
     return render_template("core/error.html", status=status, message=message), status
 
 
@@ -96,7 +97,10 @@ def init_app(app) -> None:
         if is_database_unavailable(getattr(error, "original_exception", None)):
             app.logger.warning("database unavailable: %s", error.original_exception)
             return unavailable_response()
-        return render_error(error.code or 500)
+        response = current_app.make_response(render_error(error.code or 500))
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            response.headers["Allow"] = ", ".join(error.valid_methods)  # RFC 9110: a 405 says what is allowed
+        return response
 
     @app.errorhandler(DBAPIError)
     @app.errorhandler(PoolTimeoutError)

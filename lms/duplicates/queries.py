@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from lms.access import check, may, not_allowed
 from lms.audit.models import AuditEvent
 from lms.db import utcnow
 from lms.duplicates.models import OPEN, DuplicateRequest
+from lms.errors import NotFoundError
 from lms.extensions import db
 from lms.units import queries as units
 from lms.units.models import COMMUNE, Unit
@@ -51,6 +53,16 @@ def filing_commune(member) -> Unit:
     if commune is None:
         raise not_allowed()
     return commune
+
+
+def request_to_resolve(official, request_id: int) -> DuplicateRequest:
+    """The request if `official` may resolve it: NotAllowedError for anyone who resolves
+    none, NotFoundError for one that does not exist or is another commune's."""
+    check(official, "resolve_duplicates")
+    item = request_by_id(request_id)
+    if item is None or not may(official, "resolve_duplicates", item.commune):
+        raise NotFoundError("not-found", _l("This page does not exist."))
+    return item
 
 
 def request_by_id(request_id: int) -> DuplicateRequest | None:

@@ -3,7 +3,7 @@ official sees the open ones of the commune and resolves them."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -57,9 +57,7 @@ def file_request():
 @bp.post("/duplicates/<int:request_id>/resolve")
 @login_required
 def resolve(request_id: int):
-    item = queries.request_by_id(request_id)
-    if item is None or not may(current_user, "resolve_duplicates", item.commune):
-        abort(404)
+    item = queries.request_to_resolve(current_user, request_id)
     form = ResolveForm()
     if not form.validate_on_submit():
         flash(_("Choose what you found, then send again."), "error")

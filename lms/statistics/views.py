@@ -1,7 +1,7 @@
-"""Statistics pages, exports, the JSON statistics API and the public open-data page.
+"""Statistics pages, exports and the public open-data page.
 
 Views parse the request, call a query (which checks what the account may read) and render. The JSON
-routes live here under /api/v1/statistics (documented in lms/api/openapi.py).
+statistics API is in lms/api (`/api/v1/statistics/…`), read through the same queries.
 """
 
 from __future__ import annotations
@@ -259,57 +259,6 @@ def set_target(unit_id: int):
     db.session.commit()
     flash(_("Target saved."), "success")
     return redirect(url_for("statistics.show_unit", unit_id=unit.id))
-
-
-# -- JSON statistics API (documented in lms/api/openapi.py) ----------------------------
-
-def _api_error(status: int, code: str, message: str):
-    from lms.api.errors import error_response
-
-    return error_response(status, code, message)
-
-
-def _api_user():
-    from lms.api.auth import find_token
-
-    scheme, _sep, secret = request.headers.get("Authorization", "").strip().partition(" ")
-    if scheme.lower() == "bearer":
-        found = find_token(secret.strip())
-        return found[1] if found else None
-    return current_user if current_user.is_authenticated else None
-
-
-def _figures_json(figures: queries.Figures) -> dict:
-    return {**figures.counts, "completion_rate": figures.completion_rate,
-            "certification_rate": figures.certification_rate}
-
-
-@bp.get("/api/v1/statistics/units/<int:unit_id>")
-def api_unit_statistics(unit_id: int):
-    user = _api_user()
-    if user is None:
-        return _api_error(401, "token-missing", _("Log in first: send your access token as 'Authorization: Bearer …'."))
-    unit = _shown_unit(unit_id)
-    if unit is None:
-        return _api_error(404, "unit-not-found", _("No such unit."))
-    if not queries.may_read(user, unit):
-        return _api_error(403, "not-allowed", _("You do not have access to this page."))
-    board = queries.dashboard(unit, *_sort_args())
-    target = board.target
-    return jsonify({
-        "unit": {"id": unit.id, "code": unit.code, "name": unit.name, "level": unit.level},
-        "total": _figures_json(board.total),
-        "adults_reached": board.adults_reached,
-        "target": {"adults": target.adults, "due_on": target.due_on.isoformat()} if target else None,
-        "children": [{"id": row.unit.id if row.unit else None, "code": row.unit.code if row.unit else None,
-                      "name": row.unit.name if row.unit else None, **_figures_json(row.figures)}
-                     for row in board.children],
-        "months": [{"month": month, **_figures_json(f)} for month, f in board.months],
-        "courses": [{"course": course.slug, **_figures_json(f)} for course, f in board.courses],
-        "groups": {"sex": {k: _figures_json(f) for k, f in board.by_sex.items()},
-                   "age_band": {k: _figures_json(f) for k, f in board.by_age.items()},
-                   "mode": {k: _figures_json(f) for k, f in board.by_mode.items()}},
-    })
 
 
 # -- open data (public) -----------------------------------------------------------------

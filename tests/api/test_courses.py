@@ -41,7 +41,7 @@ def test_language_from_query_or_accept_language(api, course, query, headers, tit
 def test_unknown_language_is_a_400(api):
     response = api.get("/api/v1/courses?lang=fr")
     assert response.status_code == 400
-    assert response.get_json()["error"]["code"] == "invalid-language"
+    assert response.get_json()["code"] == "invalid-language"
 
 
 def test_course_lists_its_lessons_in_order(api, course):
@@ -85,7 +85,7 @@ def test_course_without_quiz(api):
     build_course("api-no-quiz", questions=0)
     response = api.get("/api/v1/courses/api-no-quiz/quiz")
     assert response.status_code == 404
-    assert response.get_json()["error"]["code"] == "quiz-unavailable"
+    assert response.get_json()["code"] == "quiz-unavailable"
 
 
 @pytest.mark.parametrize("path, code", [
@@ -101,15 +101,15 @@ def test_unknown_things_are_404_with_a_code(api, course, path, code):
     build_course("api-hidden-course", published=False)
     response = api.get(path)
     assert response.status_code == 404
-    assert response.mimetype == "application/json"
-    assert response.get_json()["error"]["code"] == code
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["code"] == code
 
 
 def test_unknown_api_path_is_json(api):
     response = api.get("/api/v1/nothing-here")
     assert response.status_code == 404
-    assert response.mimetype == "application/json"
-    assert "code" in response.get_json()["error"]
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["code"] == "http-404"
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
@@ -117,11 +117,11 @@ def test_error_messages_are_in_the_language_of_the_request(app, api, lang):
     response = api.get(f"/api/v1/courses/no-such-course?lang={lang}")
     with app.test_request_context(), force_locale(lang):
         expected = gettext("There is no such course.")
-    assert response.get_json()["error"]["message"] == expected
+    assert response.get_json()["detail"] == expected
 
 
 def test_unauthenticated_errors_are_translated_too(app, client):
     response = client.get("/api/v1/courses", headers={"Accept-Language": "en"})
     with app.test_request_context(), force_locale("en"):
         expected = gettext("Log in first: send your access token as 'Authorization: Bearer …'.")
-    assert response.get_json()["error"]["message"] == expected
+    assert response.get_json()["detail"] == expected

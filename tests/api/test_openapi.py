@@ -1,4 +1,4 @@
-"""The OpenAPI document describes exactly the routes there are."""
+"""The OpenAPI document describes exactly the routes there are, and they all live in lms/api."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ import re
 # The OpenAPI 3.1 meta-schema, as Schemathesis (pinned) ships it.
 from schemathesis.specs.openapi.definitions import OPENAPI_31_VALIDATOR
 
-from lms.api.openapi import DOCUMENT
+from lms.api import models
+from lms.api.views import openapi_document
+
+DOCUMENT = openapi_document()
 
 
 def _routes(app) -> set[tuple[str, str, str]]:
@@ -29,6 +32,28 @@ def _documented() -> set[tuple[str, str, str]]:
 
 def test_every_route_is_documented_and_nothing_else(app):
     assert _routes(app) == _documented()
+
+
+def test_every_api_route_is_served_by_the_api_package(app):
+    """One blueprint, one authentication path: no other room serves /api/v1."""
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/")}
+    assert {endpoint.split(".", 1)[0] for endpoint in endpoints} == {"api"}
+    assert all(app.view_functions[endpoint].__module__ == "lms.api.views" for endpoint in endpoints)
+
+
+def test_schemas_are_the_models_own(client):
+    """The document's request and answer schemas come from the pydantic models, limits included."""
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    event = schemas["ProgressEvent"]
+    assert event["additionalProperties"] is False and event["required"] == ["id", "lesson_id", "kind"]
+    assert event["properties"]["lesson_id"] == {"type": "integer", "minimum": 1, "maximum": models.MAX_ID}
+    assert event["properties"]["progress"] == {"type": "integer", "minimum": 0, "maximum": 100,
+                                               "description": "For `progress`; never lowers what was recorded"}
+    assert schemas["ProgressBatch"]["properties"]["events"]["maxItems"] == models.MAX_EVENTS
+    assert set(schemas["Problem"]["required"]) == {"type", "title", "status", "detail", "code"}
+    for name, schema in schemas.items():
+        if schema.get("type") == "object" and "properties" in schema:
+            assert schema["additionalProperties"] is False, name
 
 
 def test_document_is_valid_openapi_3_1():

@@ -54,7 +54,7 @@ def test_enrolment_is_created_once(api, course, learner_user):
 def test_enrolling_in_an_unknown_course_is_404(api):
     response = api.post("/api/v1/courses/no-such-course/enrollment")
     assert response.status_code == 404
-    assert response.get_json()["error"]["code"] == "course-not-found"
+    assert response.get_json()["code"] == "course-not-found"
 
 
 @pytest.mark.parametrize("right, score, passed", [(7, 70, True), (6, 60, False), (10, 100, True), (0, 0, False)])
@@ -98,7 +98,7 @@ def test_an_attempt_id_belongs_to_one_course(api, course):
     response = api.post("/api/v1/courses/api-other-course/quiz/attempts",
                         json={"id": "attempt-shared", "answers": answers_with(other, 7)})
     assert response.status_code == 409
-    assert response.get_json()["error"]["code"] == "attempt-id-reused"
+    assert response.get_json()["code"] == "attempt-id-reused"
 
 
 @pytest.mark.parametrize("change, code", [
@@ -113,14 +113,14 @@ def test_answers_the_quiz_cannot_take_are_422(api, course, learner_user, change,
     change(answers)
     response = api.post(ATTEMPTS, json={"id": "attempt-bad-01", "answers": answers})
     assert response.status_code == 422
-    assert response.get_json()["error"]["code"] == code
+    assert response.get_json()["code"] == code
     assert _attempts(learner_user.learner) == 0
 
 
 def test_the_quiz_waits_for_the_lessons(api, course):
     response = api.post(ATTEMPTS, json={"id": "attempt-early", "answers": answers_with(course, 10)})
     assert response.status_code == 422
-    assert response.get_json()["error"]["code"] == "quiz-locked"
+    assert response.get_json()["code"] == "quiz-locked"
 
 
 @pytest.mark.parametrize("payload, field", [
@@ -137,7 +137,7 @@ def test_the_quiz_waits_for_the_lessons(api, course):
 def test_malformed_attempts_are_400(api, course, payload, field):
     response = api.post(ATTEMPTS, json=payload)
     assert response.status_code == 400
-    assert response.get_json()["error"]["field"] == field
+    assert response.get_json()["field"] == field
 
 
 def test_completion_through_the_api_happens_exactly_once(api, course, learner_user, completions):

@@ -37,7 +37,7 @@ def test_token_works_until_revoked(client, api):
     assert _token_row(api.token).revoked_dt is not None
     response = api.get("/api/v1/courses")
     assert response.status_code == 401
-    assert response.get_json()["error"]["code"] == "token-invalid"
+    assert response.get_json()["code"] == "token-invalid"
 
 
 def test_each_token_is_revoked_alone(client, learner_user, api):
@@ -59,8 +59,8 @@ def test_requests_without_a_valid_token_get_401(client, header, code):
     headers = {} if header is None else {"Authorization": header}
     response = client.get("/api/v1/me/progress", headers=headers)
     assert response.status_code == 401
-    assert response.mimetype == "application/json"
-    assert response.get_json()["error"]["code"] == code
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["code"] == code
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
     if code == "token-invalid":
         assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
@@ -75,7 +75,7 @@ def test_requests_without_a_valid_token_get_401(client, header, code):
 def test_every_endpoint_but_login_needs_a_token(client, method, path):
     response = getattr(client, method)(path)
     assert response.status_code == 401
-    assert response.get_json()["error"]["code"] == "token-missing"
+    assert response.get_json()["code"] == "token-missing"
 
 
 def test_a_browser_session_is_not_an_api_login(client, learner_user, login):
@@ -88,7 +88,7 @@ def test_wrong_password_is_a_json_401(client, learner_user):
     response = client.post("/api/v1/tokens", json={"login": learner_user.login_name, "password": "wrong password 1",
                                                    "name": "App"})
     assert response.status_code == 401
-    assert response.get_json()["error"]["code"] == "login-invalid"
+    assert response.get_json()["code"] == "login-invalid"
     assert "WWW-Authenticate" in response.headers
 
 
@@ -98,7 +98,7 @@ def test_failed_logins_are_throttled(client, learner_user, app):
         assert client.post("/api/v1/tokens", json=wrong).status_code == 401
     response = client.post("/api/v1/tokens", json={**wrong, "password": PASSWORD})
     assert response.status_code == 429
-    assert response.get_json()["error"]["code"] == "login-throttled"
+    assert response.get_json()["code"] == "login-throttled"
     assert int(response.headers["Retry-After"]) > 0
 
 
@@ -114,7 +114,7 @@ def test_password_set_by_the_team_must_be_changed_first(client, learner_user):
     response = client.post("/api/v1/tokens", json={"login": learner_user.login_name, "password": PASSWORD,
                                                    "name": "App"})
     assert response.status_code == 403
-    assert response.get_json()["error"]["code"] == "password-change-required"
+    assert response.get_json()["code"] == "password-change-required"
 
 
 def test_staff_tokens_read_courses_but_do_not_learn(client, make, course):
@@ -125,7 +125,7 @@ def test_staff_tokens_read_courses_but_do_not_learn(client, make, course):
     assert client.get("/api/v1/courses", headers=headers).status_code == 200
     response = client.post(f"/api/v1/courses/{course.slug}/enrollment", headers=headers)
     assert response.status_code == 403
-    assert response.get_json()["error"]["code"] == "learner-required"
+    assert response.get_json()["code"] == "learner-required"
 
 
 def test_last_use_is_recorded_at_most_once_a_minute(api):
@@ -154,12 +154,15 @@ def test_last_use_is_recorded_at_most_once_a_minute(api):
 def test_token_request_is_checked(client, payload, field):
     response = client.post("/api/v1/tokens", json=payload)
     assert response.status_code == 400
-    assert response.get_json()["error"] == {"code": "invalid-request", "field": field,
-                                            "message": response.get_json()["error"]["message"]}
+    problem = response.get_json()
+    assert response.mimetype == "application/problem+json"
+    assert problem == {"type": "about:blank", "title": "Bad Request", "status": 400, "code": "invalid-request",
+                       "field": field, "detail": problem["detail"]}
+    assert problem["detail"].startswith(field)
 
 
 @pytest.mark.parametrize("body", [b"{", b"", b"\xff\xfe", b'{"login": NaN}', b'"\\ud800"', b"[" * 100000])
 def test_malformed_json_is_400_invalid_json(client, body):
     response = client.post("/api/v1/tokens", data=body, content_type="application/json")
     assert response.status_code == 400
-    assert response.get_json()["error"]["code"] == "invalid-json"
+    assert response.get_json()["code"] == "invalid-json"

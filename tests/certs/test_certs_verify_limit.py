@@ -66,7 +66,7 @@ def test_api_shares_the_limit(client, certificate, limit):
         assert get(client, f"/api/v1/certificates/{unknown_code(n)}", PROBE).status_code == 404
     response = get(client, f"/api/v1/certificates/{certificate.verification_code}", PROBE, "en")
     assert response.status_code == 429
-    assert response.get_json()["error"]["code"] == "verify-limited"
+    assert response.get_json()["code"] == "verify-limited" and response.content_type == "application/problem+json"
     assert "Retry-After" in response.headers
     assert get(client, f"/api/v1/certificates/{certificate.verification_code}", OTHER).status_code == 200
 

@@ -170,7 +170,7 @@ def response_text(response) -> str:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
         return "\n".join("\t".join("" if v is None else str(v) for v in row)
                          for sheet in book.worksheets for row in sheet.iter_rows(values_only=True))
-    if mimetype == "application/json" and data:
+    if mimetype in ("application/json", "application/problem+json") and data:
         return json.dumps(response.get_json(), ensure_ascii=False)
     return data.decode("utf-8", errors="replace")
 

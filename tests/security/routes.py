@@ -51,7 +51,7 @@ EXPECTED: dict[str, Expect] = {
     "learning.catalogue": PUBLIC, "learning.course": PUBLIC, "learning.lesson": PUBLIC,
     "learning.course_media": PUBLIC,
     "certs.verify_form": PUBLIC, "certs.verify_certificate": Expect(EVERYONE, shows_holder=True),
-    "certs.api_certificate": Expect(EVERYONE, shows_holder=True),
+    "api.show_certificate": Expect(EVERYONE, shows_holder=True),
     "statistics.open_data_page": PUBLIC, "statistics.open_data_json": PUBLIC,
     # Any account
     "accounts.account": LOGIN, "learning.my_learning": LOGIN, "learning.stop_assist": LOGIN,
@@ -94,7 +94,7 @@ EXPECTED: dict[str, Expect] = {
     "statistics.export_table": Expect(STAFF, objects="unit"),
     "statistics.export_report": Expect(STAFF, objects="unit"),
     "statistics.set_target": Expect(OFFICIALS, objects="unit"),
-    "statistics.api_unit_statistics": Expect(STAFF, objects="unit", api=True),
+    "api.show_unit_statistics": Expect(STAFF, objects="unit", api=True),
     # API (bearer tokens)
     "api.show_openapi": Expect(EVERYONE, api=True), "api.create_token": Expect(EVERYONE, api=True),
     "api.revoke_current_token": Expect(LOGGED_IN, api=True),

@@ -149,6 +149,6 @@ def test_api_writes_ignore_the_browser_session(app, world, endpoint, rule, metho
         url, response = send(client, app, world, persona, endpoint, rule, method, values, payload, expect,
                              bearer=False)
         assert response.status_code == 401, f"{method} {url} → {response.status_code}"
-        assert response.get_json()["error"]["code"] == "token-missing"
+        assert response.get_json()["code"] == "token-missing"
         db.session.expire_all()
         assert snapshot() == before

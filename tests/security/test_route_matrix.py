@@ -63,7 +63,7 @@ def _problem(persona, expect: Expect, allowed: bool, url: str, method: str, resp
             return f"{where} (should be allowed) {location} {response.get_data(as_text=True)[:200]}"
     elif persona == "anonymous":
         if url.startswith("/api/"):
-            if status != 401 or not response.get_json()["error"]["code"].startswith("token-"):
+            if status != 401 or not response.get_json()["code"].startswith("token-"):
                 return f"{where} (should be 401)"
         elif status != 302 or "/login" not in location:
             return f"{where} (should go to the login page)"

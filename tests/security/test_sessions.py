@@ -250,7 +250,7 @@ def test_headers_on_every_kind_of_response(app, client, personal):
         (anonymous, "/team/static/cards.css", {}, "text/css", False),
         (anonymous, f"/verify/{certificate.verification_code}", {}, "text/html", False),
         (anonymous, "/api/v1/openapi.json", {}, "application/json", False),
-        (anonymous, "/api/v1/courses", {}, "application/json", True),  # a 401 answer
+        (anonymous, "/api/v1/courses", {}, "application/problem+json", True),  # a 401 answer
         (anonymous, "/api/v1/me/progress", {"headers": bearer}, "application/json", True),
         (client, "/", {}, "text/html", True),
         (client, "/my-data", {}, "text/html", True),
@@ -265,7 +265,8 @@ def test_headers_on_every_kind_of_response(app, client, personal):
         (team, f"/certificates/print.pdf?status=all&upto={certificate.id}", {}, "application/pdf", True),
         (team, f"/statistics/units/{user.learner.commune_id}/report.pdf", {}, "application/pdf", False),
         (team, f"/statistics/units/{user.learner.commune_id}/months.csv", {}, "text/csv", False),
-        (team, f"/api/v1/statistics/units/{user.learner.commune_id}", {}, "application/json", True),
+        # The website's cookie is no API credential: a 401 problem, kept out of caches all the same.
+        (team, f"/api/v1/statistics/units/{user.learner.commune_id}", {}, "application/problem+json", True),
     ]
     for who, url, kwargs, mimetype, is_personal in cases:
         response = who.get(url, buffered=True, **kwargs)

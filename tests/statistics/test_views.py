@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from lms.extensions import db
 from lms.learning.operations import record_lesson_progress
+from tests.conftest import Factory
 from tests.statistics.conftest import new_learner
 
 
@@ -32,6 +33,15 @@ def data(communes, course, admin):
     apply_deltas(Counter({key: 1234}))  # a big number, to see thousands separators
     db.session.flush()
     return communes
+
+
+def _bearer(client, user) -> dict:
+    """The statistics API takes a bearer token, like the rest of /api/v1."""
+    db.session.commit()
+    response = client.post("/api/v1/tokens", json={"login": user.login_name, "password": Factory.password,
+                                                   "name": "tests"})
+    assert response.status_code == 201, response.get_json()
+    return {"Authorization": f"Bearer {response.get_json()['token']}"}
 
 
 def _page(client, url):
@@ -69,12 +79,13 @@ def test_national_admin_drills_down_with_breadcrumbs(client, login, make, data):
 def test_officials_never_see_a_sibling_unit(client, login, make, data, role):
     first, second, other = data
     unit = make.province("01") if role == "province_official" else first
-    login(make.staff(role, unit=unit))
+    user = make.staff(role, unit=unit)
+    login(user)
     assert client.get(f"/statistics/units/{first.id}").status_code == 200
     sibling = other.province_id if role == "province_official" else second.id
     assert client.get(f"/statistics/units/{sibling}").status_code == 403
     assert client.get(f"/statistics/units/{sibling}/units.csv").status_code == 403
-    assert client.get(f"/api/v1/statistics/units/{sibling}").status_code == 403
+    assert client.get(f"/api/v1/statistics/units/{sibling}", headers=_bearer(client, user)).status_code == 403
     from lms.units.operations import ensure_nation
 
     assert client.get(f"/statistics/units/{ensure_nation().id}").status_code == 403
@@ -85,6 +96,15 @@ def test_learners_and_strangers_are_kept_out(client, login, make, data):
     assert client.get(f"/api/v1/statistics/units/{data[0].id}").status_code == 401
     login(make.learner())
     assert client.get(f"/statistics/units/{data[0].id}").status_code == 403
+
+
+def test_the_statistics_api_takes_a_token_not_the_website_cookie(client, login, make, data):
+    official = make.staff("commune_official", unit=data[0])
+    login(official)
+    assert client.get(f"/statistics/units/{data[0].id}").status_code == 200
+    response = client.get(f"/api/v1/statistics/units/{data[0].id}")
+    assert response.status_code == 401 and response.get_json()["code"] == "token-missing"
+    assert client.get(f"/api/v1/statistics/units/{data[0].id}", headers=_bearer(client, official)).status_code == 200
 
 
 @pytest.mark.parametrize("locale", ["vi", "en"])
@@ -112,10 +132,11 @@ def test_csv_and_xlsx_match_the_screen(client, login, make, data, locale):
 
 def test_pdf_report_and_api(client, login, make, data):
     first = data[0]
-    login(make.staff("commune_official", unit=first))
+    official = make.staff("commune_official", unit=first)
+    login(official)
     pdf = client.get(f"/statistics/units/{first.id}/report.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF") and b"NotoSans" in pdf.data
-    body = client.get(f"/api/v1/statistics/units/{first.id}").get_json()
+    body = client.get(f"/api/v1/statistics/units/{first.id}", headers=_bearer(client, official)).get_json()
     assert body["total"]["registered"] == 1238 and body["total"]["completed"] == 0
     assert body["total"]["started"] == 3 and body["children"][0]["name"] is None  # no village given
 
