@@ -1,11 +1,10 @@
 """Every domain's models, imported in one place so Alembic sees the whole schema."""
 
-from lms.accounts.models import LoginFailure, User, team_member_villages  # noqa: F401
+from lms.accounts.models import ApiToken, LoginFailure, User, team_member_villages  # noqa: F401
 from lms.audit.models import AuditEvent  # noqa: F401
 from lms.certs.models import Certificate  # noqa: F401
 from lms.learners.models import Consent, Learner  # noqa: F401
 from lms.learning.models import (  # noqa: F401
-    ApiToken,
     Course,
     Enrollment,
     Lesson,

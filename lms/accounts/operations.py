@@ -6,11 +6,20 @@ import secrets
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms.accounts import throttle
-from lms.accounts.models import LEARNER, ROLE_UNIT_LEVEL, STAFF_ROLES, TEAM_MEMBER, User
+from lms.accounts.models import (
+    LEARNER,
+    REVOKED_BY_LOGOUT_ALL,
+    REVOKED_BY_NEW_CREDENTIAL,
+    ROLE_UNIT_LEVEL,
+    STAFF_ROLES,
+    TEAM_MEMBER,
+    User,
+)
+from lms.accounts.tokens import revoke_tokens
 from lms.audit.operations import record
 from lms.db import utcnow
 from lms.errors import DomainError
@@ -161,26 +170,30 @@ def end_sessions(user: User) -> None:
 
     Sessions live in signed cookies, not on the server, so ending one means ending all
     of them; on a shared phone or a commune hall computer that is what logging out
-    should do anyway.
+    should do anyway. Every page checks the session token, the lesson page read again
+    included (`lms.accounts.session.cookie_identity`).
     """
     user.session_token = secrets.token_hex(8)
 
 
+def log_out_everywhere(user: User) -> int:
+    """End every session and revoke every API token; returns how many tokens ended."""
+    end_sessions(user)
+    count = revoke_tokens(user, REVOKED_BY_LOGOUT_ALL)
+    record("account.logout_all", actor=user, unit_id=None, user_id=user.id, tokens=count)
+    return count
+
+
 def set_password(user: User, new_password: str, *, by=None) -> None:
-    """Set a password and end every other session of the account."""
+    """Set a password and end every other session and every API token of the account."""
     check_new_password(new_password)
     user.password_hash = hash_password(new_password)
     user.session_token = secrets.token_hex(8)
     user.must_change_password = by is not None and by.id != user.id
-    from lms.learning.models import ApiToken  # API tokens end with the password, like sessions
-
-    db.session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_dt.is_(None))
-                       .values(revoked_dt=utcnow()))
+    revoke_tokens(user, REVOKED_BY_NEW_CREDENTIAL)
     record("account.password", actor=by or user, unit_id=None, user_id=user.id)
 
 
 def set_locale(user: User, locale: str) -> None:
     if locale in current_app.config["LANGUAGES"]:
         user.locale = locale
-
-

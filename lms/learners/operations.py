@@ -6,6 +6,8 @@ import secrets
 
 from flask_babel import lazy_gettext as _l
 
+from lms.accounts.models import REVOKED_BY_ERASURE
+from lms.accounts.tokens import revoke_tokens
 from lms.audit.operations import record
 from lms.db import utcnow
 from lms.errors import DomainError
@@ -200,6 +202,7 @@ def erase_learner(learner: Learner, *, actor) -> None:
         user.password_hash = ""  # no password matches an empty hash  # nosec B105: an empty hash, which no password matches
         user.is_active_account = False
         user.session_token = secrets.token_hex(8)  # ends every session
+        revoke_tokens(user, REVOKED_BY_ERASURE)  # and every API token
     for consent in db.session.scalars(db.select(Consent).where(
             Consent.learner_id == learner.id, Consent.withdrawn_dt.is_(None))):
         consent.withdrawn_dt = utcnow()
