@@ -73,14 +73,28 @@ def find_by_login(login: str) -> User | None:
     return None
 
 
-def authenticate(login: str, password: str, address: str | None) -> User:
-    """The account for these credentials, or AccountError (throttled or invalid)."""
-    global _DUMMY_HASH
-    # Counted against the account however it was typed ("0912 345 678", "+84912345678"…),
-    # so writing the number another way does not buy more guesses.
+def login_key(login: str) -> str:
+    """The account a login box names, however it was typed ("0912 345 678", "+84912345678"…):
+    failures are counted against it, so writing the number another way buys no more guesses."""
     phone, username = parse_login(login)
-    key = phone or username or clean_text(login).lower() or "-"
-    if throttle.is_throttled(key, address):
+    return phone or username or clean_text(login).lower() or "-"
+
+
+def authenticate(login: str, password: str, address: str | None, device=None) -> User:
+    """The account for these credentials, or AccountError (throttled or invalid).
+
+    `device`: the browser's known device (`lms.accounts.devices.Device`), if it sent one;
+    for an account that logged in on it before, the account-wide limit does not apply.
+    """
+    global _DUMMY_HASH
+    key = login_key(login)
+    device_id = device.id if device is not None and device.knows(key) else None
+    limit = throttle.throttled_by(key, address, device_id)
+    if limit == throttle.ACCOUNT:
+        raise AccountError("login-throttled", _l(
+            "Too many failed attempts on this account. Wait an hour and try again, log in on a "
+            "phone or computer you used before, or ask your community digital team to reset your password."))
+    if limit is not None:
         raise AccountError("login-throttled", _l(
             "Too many failed attempts. Wait 15 minutes and try again, or ask your "
             "community digital team to reset your password."))
@@ -89,9 +103,9 @@ def authenticate(login: str, password: str, address: str | None) -> User:
         _DUMMY_HASH = _DUMMY_HASH or hash_password(secrets.token_hex(8))
         check_password_hash(_DUMMY_HASH, password)
     if user is None or not user.is_active or not check_password_hash(user.password_hash, password):
-        throttle.record_failure(key, address)
+        throttle.record_failure(key, address, device_id)
         raise AccountError("login-invalid", _l("The phone number, username or password is not right."))
-    throttle.clear_account(key)
+    throttle.clear_after_login(key, address, device_id)
     user.last_login_dt = utcnow()
     return user
 

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from wtforms import SelectChoice
 
-from lms.accounts import operations, tokens
+from lms.accounts import devices, operations, tokens
 from lms.accounts.forms import ChangePasswordForm, ChoosePasswordForm, LoginForm, RevokeTokenForm, SignupForm
 from lms.accounts.session import PASSWORD_PENDING_KEY, may_use_while_pending, remember_identity
 from lms.core.errors import wants_json
@@ -62,8 +62,9 @@ def login():
         return redirect(url_for("core.home"))
     form = LoginForm()
     if form.validate_on_submit():
+        device = devices.read(request.cookies)
         try:
-            user = operations.authenticate(form.login.data, form.password.data, request.remote_addr)
+            user = operations.authenticate(form.login.data, form.password.data, request.remote_addr, device)
         except DomainError as error:
             db.session.commit()  # keep the recorded failure
             form.form_errors.append(error.message)
@@ -72,8 +73,11 @@ def login():
             _start_session(user, form.remember.data)
             if user.must_change_password:
                 flash(_("Please choose your own password now."), "info")
-                return redirect(url_for("accounts.choose_password"))
-            return redirect(safe_next(request.args.get("next")) or url_for("core.home"))
+                response = redirect(url_for("accounts.choose_password"))
+            else:
+                response = redirect(safe_next(request.args.get("next")) or url_for("core.home"))
+            devices.remember(response, device, operations.login_key(form.login.data))
+            return response
     return render_template("accounts/login.html", form=form), 200 if not form.errors and not form.form_errors else 422
 
 
