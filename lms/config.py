@@ -114,7 +114,7 @@ class Config:
     LOGIN_MAX_FAILURES_PER_PAIR = 5
     LOGIN_MAX_FAILURES_PER_ADDRESS = 50
     LOGIN_ACCOUNT_WINDOW_SECONDS = 60 * 60
-    LOGIN_MAX_FAILURES_PER_ACCOUNT = 30
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = 20
     LOGIN_DEVICE_COOKIE_DAYS = 365
 
     # API tokens stop working this many days after they were issued.

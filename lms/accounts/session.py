@@ -32,6 +32,8 @@ def configure(login_manager) -> None:
         user = db.session.get(User, int(user_id))
         if user is None or user.session_token != token or not user.is_active:
             return None
+        if user.must_change_password and not session.get(PASSWORD_PENDING_KEY):
+            session[PASSWORD_PENDING_KEY] = True  # a PIN session from before the mark: closed from now on
         if user.role == LEARNER:
             from lms.learners.models import Learner
 

@@ -8,7 +8,7 @@ sees the same counts:
   another.
 - `address:<ip>`: many failures (50 in 15 minutes) stop an address whatever account it
   tries. The limit is high because a commune hall shares one address.
-- `account:<login>`: a slower limit (30 an hour) from all addresses together, so guessing
+- `account:<login>`: a slower limit (20 an hour) from all addresses together, so guessing
   from many machines stays expensive. It locks everyone out of the account, except the
   owner on a device they logged in on before (`lms.accounts.devices`), whose attempts
   are counted on `device:<id>` with the per-pair limit instead.
