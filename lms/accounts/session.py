@@ -101,8 +101,39 @@ def session_is_current(session_id: str) -> bool:
     user_id, _, token = session_id.partition(":")
     if not user_id.isdigit() or not token:
         return False
-    row = db.session.execute(_SESSION_STATE, {"user_id": int(user_id)}).first()
+    row = _session_state(int(user_id))
     return row is not None and row[0] == token and bool(row[1]) and not row[2]
+
+
+_SESSION_SQL = "SELECT session_token, is_active, must_change_password FROM users WHERE id = {}"
+_PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}  # sqlite3, psycopg
+
+
+def _session_state(user_id: int):
+    """(session token, active, PIN pending) of the account, or None.
+
+    Read on a pooled DBAPI connection, without an ORM session or transaction: on the lesson
+    page read again, which needs nothing else from the database, an ORM session's BEGIN,
+    result machinery and teardown doubled the page's time. A session bound to a connection
+    of its own (the tests' rolled-back transaction, whose rows no other connection sees)
+    is used as it is.
+    """
+    if db.session.session_factory.kw.get("bind") is not None:
+        return db.session.connection().execute(_SESSION_STATE, {"user_id": user_id}).first()
+    engine = db.engine
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        try:
+            cursor.execute(_SESSION_SQL.format(_PLACEHOLDERS[engine.dialect.paramstyle]), (user_id,))
+            return cursor.fetchone()
+        finally:
+            cursor.close()
+    except engine.dialect.loaded_dbapi.Error:
+        connection.invalidate()
+        return None  # cannot tell: the usual path loads the account (a 503 if the database is gone)
+    finally:
+        connection.close()
 
 
 def cookie_identity() -> CookieIdentity | None:
