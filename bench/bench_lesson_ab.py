@@ -9,6 +9,7 @@ each version's ratio to the bare route.
 
     git archive main | tar -x -C /tmp/old   # the version to compare with
     python bench/bench_lesson_ab.py --old /tmp/old [--rounds 4] [--seconds 5] [--postgres]
+    python bench/bench_lesson_ab.py --old /tmp/old --in-process 1000 [--postgres]   # µs per page
 """
 
 from __future__ import annotations
@@ -58,6 +59,53 @@ def stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
+IN_PROCESS = """
+import re, statistics, sys, time
+from lms import create_app
+app = create_app()
+client = app.test_client()
+page = client.get("/login").get_data(as_text=True)
+token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+assert client.post("/login", data={"csrf_token": token, "login": "bench0", "password": %(password)r}).status_code == 302
+for _ in range(300):
+    client.get(%(path)r)
+times = []
+for _ in range(5):
+    started = time.perf_counter()
+    for _ in range(%(requests)d):
+        response = client.get(%(path)r)
+    times.append((time.perf_counter() - started) / %(requests)d * 1e6)
+assert "Người Thử" in response.get_data(as_text=True)
+print(statistics.median(times))
+"""
+
+
+def compare_in_process(old: Path, rounds: int, requests: int, database_url: str, label: str) -> dict[str, list[float]]:
+    """Microseconds per lesson page read again in the Flask test client, old and new alternated
+    (each in a fresh process of its own checkout): steadier than wrk on a busy machine."""
+    from bench.harness import PASSWORD
+
+    tmp = Path(tempfile.mkdtemp(prefix="lms-bench-ab-"))
+    env = {**bench_env(tmp, database_url), "LMS_LOG_REQUESTS": "0", "LMS_LOG_LEVEL": "WARNING"}
+    data = prepare_database(env)
+    path = f"/courses/{data['course']}/lessons/{data['lessons'][0][1]}"
+    script = IN_PROCESS % {"password": PASSWORD, "path": path, "requests": requests}
+    micros: dict[str, list[float]] = {"old": [], "new": []}
+    try:
+        for round_no in range(rounds):
+            line = []
+            for name in (["old", "new"] if round_no % 2 == 0 else ["new", "old"]):
+                root = old if name == "old" else ROOT
+                done = subprocess.run([PYTHON, "-c", script], cwd=root, env={**env, "PYTHONPATH": str(root)},
+                                      capture_output=True, text=True, check=True)
+                micros[name].append(float(done.stdout.strip().splitlines()[-1]))
+                line.append(f"{name} {micros[name][-1]:,.0f} µs")
+            print(f"{label} in process, round {round_no + 1}: " + ", ".join(line), flush=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return micros
+
+
 def compare(old: Path, rounds: int, seconds: int, database_url: str, label: str) -> dict[str, list[float]]:
     tmp = Path(tempfile.mkdtemp(prefix="lms-bench-ab-"))
     env = bench_env(tmp, database_url)
@@ -92,19 +140,31 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--postgres", action="store_true")
+    parser.add_argument("--in-process", type=int, metavar="REQUESTS", default=0,
+                        help="instead of wrk: µs per page in the test client, REQUESTS per measure")
     args = parser.parse_args()
-    results = {"SQLite": compare(Path(args.old).resolve(), args.rounds, args.seconds, "", "SQLite")}
+    old = Path(args.old).resolve()
+    if args.in_process:
+        def run(url: str, label: str) -> dict[str, list[float]]:
+            return compare_in_process(old, args.rounds, args.in_process, url, label)
+    else:
+        def run(url: str, label: str) -> dict[str, list[float]]:
+            return compare(old, args.rounds, args.seconds, url, label)
+    results = {"SQLite": run("", "SQLite")}
     if args.postgres:
         server = Postgres(Path(tempfile.mkdtemp(prefix="lms-bench-pg-")), "lms_bench", 55434)
         try:
-            results["PostgreSQL"] = compare(Path(args.old).resolve(), args.rounds, args.seconds, server.url,
-                                            "PostgreSQL")
+            results["PostgreSQL"] = run(server.url, "PostgreSQL")
         finally:
             server.stop()
-    for label, ratios in results.items():
-        for name, values in ratios.items():
-            print(f"{label} {name}: {min(values):.0%}–{max(values):.0%} of the bare route "
-                  f"(mean {sum(values) / len(values):.0%}, {len(values)} rounds)")
+    for label, values_by_name in results.items():
+        for name, values in values_by_name.items():
+            if args.in_process:
+                print(f"{label} {name}: {min(values):,.0f}–{max(values):,.0f} µs per lesson page "
+                      f"(median of medians {sorted(values)[len(values) // 2]:,.0f}, {len(values)} rounds)")
+            else:
+                print(f"{label} {name}: {min(values):.0%}–{max(values):.0%} of the bare route "
+                      f"(mean {sum(values) / len(values):.0%}, {len(values)} rounds)")
     return 0
 
 

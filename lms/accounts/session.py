@@ -122,7 +122,13 @@ def _session_state(user_id: int):
         return db.session.connection().execute(_SESSION_STATE, {"user_id": user_id}).first()
     engine = db.engine
     connection = engine.raw_connection()
+    driver = connection.driver_connection
+    # psycopg: no transaction, so no ROLLBACK round trip when the pool takes it back.
+    # (sqlite3 runs without one already: lms.dbsetup emits BEGIN itself.)
+    switch = getattr(driver, "autocommit", None) is False
     try:
+        if switch:
+            driver.autocommit = True
         cursor = connection.cursor()
         try:
             cursor.execute(_SESSION_SQL.format(_PLACEHOLDERS[engine.dialect.paramstyle]), (user_id,))
@@ -131,8 +137,11 @@ def _session_state(user_id: int):
             cursor.close()
     except engine.dialect.loaded_dbapi.Error:
         connection.invalidate()
+        switch = False
         return None  # cannot tell: the usual path loads the account (a 503 if the database is gone)
     finally:
+        if switch:
+            driver.autocommit = False
         connection.close()
 
 
