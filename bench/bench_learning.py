@@ -58,7 +58,7 @@ with app.app_context():
     commune = unit_by_code("commune", "00070")
     tokens = []
     for i in range({LEARNERS}):
-        user = sign_up_learner(full_name="Người Thử %d" % i, login="bench%d" % i, password={PASSWORD!r},
+        user = sign_up_learner(full_name="Người Thử " + "".join("abcdefghij"[int(d)] for d in str(i)).title(), login="bench%d" % i, password={PASSWORD!r},
                                commune=commune, village=None, consent_given=True, locale="vi")
         tokens.append(issue_token(user, "bench"))
     course = course_by_slug("scam-safety")

@@ -105,11 +105,20 @@ class Config:
     # scrypt (Werkzeug's default KDF) with its default cost; tests lower it for speed.
     PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt:32768:8:1")
 
-    # Login throttling: failures within the window, per account and per address.
-    # The address limit is high on purpose: a commune hall shares one address.
+    # Login throttling (lms.accounts.throttle). Within the window: a few failures per
+    # account *and address* pair lock that pair only, so a stranger cannot lock the owner
+    # out from elsewhere; many per address (a commune hall shares one address). Within the
+    # longer account window, a slower limit per account from all addresses together, which
+    # the owner's known device (a signed cookie from an earlier login) passes.
     LOGIN_WINDOW_SECONDS = 15 * 60
-    LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
+    LOGIN_MAX_FAILURES_PER_PAIR = 5
     LOGIN_MAX_FAILURES_PER_ADDRESS = 50
+    LOGIN_ACCOUNT_WINDOW_SECONDS = 60 * 60
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = 20
+    LOGIN_DEVICE_COOKIE_DAYS = 365
+
+    # API tokens stop working this many days after they were issued.
+    API_TOKEN_DAYS = int(os.environ.get("API_TOKEN_DAYS", "90"))
 
     COURSES_DIR = str(BASE_DIR / "courses")
 

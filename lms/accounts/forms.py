@@ -26,3 +26,14 @@ class SignupForm(BaseForm):
 class ChangePasswordForm(BaseForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired(), max_length(200)])
     new_password = PasswordField(_l("New password (at least 8 characters)"), validators=[DataRequired(), max_length(200)])
+
+
+class ChoosePasswordForm(BaseForm):
+    """The first password, after logging in with the PIN of a login card."""
+
+    new_password = PasswordField(_l("New password (at least 8 characters)"), validators=[DataRequired(), max_length(200)])
+    confirm_password = PasswordField(_l("The same password again"), validators=[DataRequired(), max_length(200)])
+
+
+class RevokeTokenForm(BaseForm):
+    token = IntegerField(validators=[DataRequired()])

@@ -102,3 +102,39 @@ class LoginFailure(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(120), index=True, comment="'account:<login>' or 'address:<ip>'")
     failed_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+# Why a token stopped working before its expiry (`ApiToken.revoked_reason`).
+REVOKED_BY_CLIENT = "client"  # DELETE /api/v1/tokens/current
+REVOKED_ON_ACCOUNT = "account"  # the learner revoked it on /account
+REVOKED_BY_NEW_CREDENTIAL = "password"  # the password changed (also a team member's reset)
+REVOKED_BY_LOGOUT_ALL = "logout-all"  # "log out everywhere"
+REVOKED_BY_CARD = "card"  # a new login card was issued
+REVOKED_BY_ERASURE = "erasure"  # the learner's data was erased
+
+
+class ApiToken(db.Model):
+    """A bearer token of an API client (a phone app); only its SHA-256 is stored.
+
+    It works until `expires_dt` (`API_TOKEN_DAYS` after it was issued) unless revoked
+    first: by the client, on /account, or with every other token of the account when the
+    password changes, a new login card is issued, the learner logs out everywhere or
+    their data is erased (`lms.accounts.operations.revoke_tokens`).
+    """
+
+    __tablename__ = "api_tokens"
+    __table_args__ = {"comment": "Bearer tokens for API clients; only a hash is stored"}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, comment="SHA-256 of the token")
+    name: Mapped[str] = mapped_column(String(80), comment="Which device or client")
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_dt: Mapped[datetime] = mapped_column(UTCDateTime, comment="Stops working at this time (API_TOKEN_DAYS after issue)")
+    revoked_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_reason: Mapped[str | None] = mapped_column(
+        String(20), comment="client, account, password, logout-all, card or erasure")
+
+    def is_live(self, now: datetime) -> bool:
+        return self.revoked_dt is None and self.expires_dt > now

@@ -6,11 +6,20 @@ import secrets
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms.accounts import throttle
-from lms.accounts.models import LEARNER, ROLE_UNIT_LEVEL, STAFF_ROLES, TEAM_MEMBER, User
+from lms.accounts.models import (
+    LEARNER,
+    REVOKED_BY_LOGOUT_ALL,
+    REVOKED_BY_NEW_CREDENTIAL,
+    ROLE_UNIT_LEVEL,
+    STAFF_ROLES,
+    TEAM_MEMBER,
+    User,
+)
+from lms.accounts.tokens import revoke_tokens
 from lms.audit.operations import record
 from lms.db import utcnow
 from lms.errors import DomainError
@@ -64,14 +73,28 @@ def find_by_login(login: str) -> User | None:
     return None
 
 
-def authenticate(login: str, password: str, address: str | None) -> User:
-    """The account for these credentials, or AccountError (throttled or invalid)."""
-    global _DUMMY_HASH
-    # Counted against the account however it was typed ("0912 345 678", "+84912345678"…),
-    # so writing the number another way does not buy more guesses.
+def login_key(login: str) -> str:
+    """The account a login box names, however it was typed ("0912 345 678", "+84912345678"…):
+    failures are counted against it, so writing the number another way buys no more guesses."""
     phone, username = parse_login(login)
-    key = phone or username or clean_text(login).lower() or "-"
-    if throttle.is_throttled(key, address):
+    return phone or username or clean_text(login).lower() or "-"
+
+
+def authenticate(login: str, password: str, address: str | None, device=None) -> User:
+    """The account for these credentials, or AccountError (throttled or invalid).
+
+    `device`: the browser's known device (`lms.accounts.devices.Device`), if it sent one;
+    for an account that logged in on it before, the account-wide limit does not apply.
+    """
+    global _DUMMY_HASH
+    key = login_key(login)
+    device_id = device.id if device is not None and device.knows(key) else None
+    limit = throttle.throttled_by(key, address, device_id)
+    if limit == throttle.ACCOUNT:
+        raise AccountError("login-throttled", _l(
+            "Too many failed attempts on this account. Wait an hour and try again, log in on a "
+            "phone or computer you used before, or ask your community digital team to reset your password."))
+    if limit is not None:
         raise AccountError("login-throttled", _l(
             "Too many failed attempts. Wait 15 minutes and try again, or ask your "
             "community digital team to reset your password."))
@@ -80,9 +103,9 @@ def authenticate(login: str, password: str, address: str | None) -> User:
         _DUMMY_HASH = _DUMMY_HASH or hash_password(secrets.token_hex(8))
         check_password_hash(_DUMMY_HASH, password)
     if user is None or not user.is_active or not check_password_hash(user.password_hash, password):
-        throttle.record_failure(key, address)
+        throttle.record_failure(key, address, device_id)
         raise AccountError("login-invalid", _l("The phone number, username or password is not right."))
-    throttle.clear_account(key)
+    throttle.clear_after_login(key, address, device_id)
     user.last_login_dt = utcnow()
     return user
 
@@ -161,26 +184,30 @@ def end_sessions(user: User) -> None:
 
     Sessions live in signed cookies, not on the server, so ending one means ending all
     of them; on a shared phone or a commune hall computer that is what logging out
-    should do anyway.
+    should do anyway. Every page checks the session token, the lesson page read again
+    included (`lms.accounts.session.cookie_identity`).
     """
     user.session_token = secrets.token_hex(8)
 
 
+def log_out_everywhere(user: User) -> int:
+    """End every session and revoke every API token; returns how many tokens ended."""
+    end_sessions(user)
+    count = revoke_tokens(user, REVOKED_BY_LOGOUT_ALL)
+    record("account.logout_all", actor=user, unit_id=None, user_id=user.id, tokens=count)
+    return count
+
+
 def set_password(user: User, new_password: str, *, by=None) -> None:
-    """Set a password and end every other session of the account."""
+    """Set a password and end every other session and every API token of the account."""
     check_new_password(new_password)
     user.password_hash = hash_password(new_password)
     user.session_token = secrets.token_hex(8)
     user.must_change_password = by is not None and by.id != user.id
-    from lms.learning.models import ApiToken  # API tokens end with the password, like sessions
-
-    db.session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_dt.is_(None))
-                       .values(revoked_dt=utcnow()))
+    revoke_tokens(user, REVOKED_BY_NEW_CREDENTIAL)
     record("account.password", actor=by or user, unit_id=None, user_id=user.id)
 
 
 def set_locale(user: User, locale: str) -> None:
     if locale in current_app.config["LANGUAGES"]:
         user.locale = locale
-
-

@@ -3,8 +3,11 @@
 A token is 32 random bytes (URL-safe base64), shown to the client once; only its
 SHA-256 is stored, so a copy of the database does not let anyone act as a learner, and
 the lookup goes through the unique index on that hash (no secret is compared in
-Python). A token works until it is revoked or its account is disabled. Its last use is
-recorded at most once a minute, so reading lessons does not write on every request.
+Python). A token works for `API_TOKEN_DAYS` (90 by default), until it is revoked (by the
+client, on /account, or with the account's other tokens on a password change, a new
+login card, "log out everywhere" or erasure: `lms.accounts.tokens`) or its account is
+disabled. Its last use is recorded at most once a minute, so reading lessons does not
+write on every request.
 """
 
 from __future__ import annotations
@@ -20,11 +23,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from lms.access import own_learner
-from lms.accounts.models import User
+from lms.accounts.models import REVOKED_BY_CLIENT, ApiToken, User
 from lms.api.errors import ForbiddenError, UnauthorizedError
 from lms.db import utcnow
 from lms.extensions import db
-from lms.learning.models import ApiToken
 
 TOKEN_BYTES = 32
 TOUCH_INTERVAL = timedelta(minutes=1)
@@ -38,14 +40,17 @@ def hash_token(secret: str) -> str:
 def issue_token(user: User, name: str) -> str:
     """Create a token for `user` and return its secret, which is never stored."""
     secret = secrets.token_urlsafe(TOKEN_BYTES)
-    db.session.add(ApiToken(user_id=user.id, token_hash=hash_token(secret), name=name))
+    now = utcnow()
+    db.session.add(ApiToken(user_id=user.id, token_hash=hash_token(secret), name=name, created_dt=now,
+                            expires_dt=now + timedelta(days=current_app.config["API_TOKEN_DAYS"])))
     db.session.flush()
     return secret
 
 
 def revoke_token(token: ApiToken) -> None:
     """Stop `token` from working (idempotent)."""
-    token.revoked_dt = token.revoked_dt or utcnow()
+    if token.revoked_dt is None:
+        token.revoked_dt, token.revoked_reason = utcnow(), REVOKED_BY_CLIENT
 
 
 def touch_token(token: ApiToken, now: datetime | None = None) -> bool:
@@ -58,13 +63,14 @@ def touch_token(token: ApiToken, now: datetime | None = None) -> bool:
 
 
 def find_token(secret: str) -> tuple[ApiToken, User] | None:
-    """The live token with this secret and its active account, if there is one."""
+    """The live (not revoked, not expired) token with this secret and its active account."""
     if not secret or len(secret) > MAX_TOKEN_LENGTH:
         return None
     # One query: the token, its account and the account's learner record.
     found = db.session.execute(
         select(ApiToken, User).join(User, User.id == ApiToken.user_id).options(joinedload(User.learner))
-        .where(ApiToken.token_hash == hash_token(secret), ApiToken.revoked_dt.is_(None))).first()
+        .where(ApiToken.token_hash == hash_token(secret), ApiToken.revoked_dt.is_(None),
+               ApiToken.expires_dt > utcnow())).first()
     if found is None or not found[1].is_active:
         return None
     return found[0], found[1]

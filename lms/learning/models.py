@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from lms.accounts.models import ApiToken  # noqa: F401 - moved to accounts (issue 15.9); old imports still work
 from lms.db import UTCDateTime, utcnow
 from lms.extensions import db
 
@@ -195,15 +196,3 @@ class ProgressEvent(db.Model):
     received_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     helped_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
-
-class ApiToken(db.Model):
-    __tablename__ = "api_tokens"
-    __table_args__ = {"comment": "Bearer tokens for API clients; only a hash is stored"}
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True, comment="SHA-256 of the token")
-    name: Mapped[str] = mapped_column(String(80), comment="Which device or client")
-    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_used_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    revoked_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)

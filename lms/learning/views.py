@@ -101,8 +101,8 @@ def enroll(slug: str):
 def lesson(slug: str, lesson_slug: str):
     """A lesson page: content from memory, the page shell from the page cache.
 
-    Read again, it needs no database at all (`_lesson_read_again`); otherwise the only
-    database work is loading the account (Flask-Login) and, on the first visit,
+    Read again, it needs only the session check (`_lesson_read_again`); otherwise the
+    only database work is loading the account (Flask-Login) and, on the first visit,
     recording that the learner has started the lesson.
     """
     found = content_cache.lesson(slug, lesson_slug)
@@ -139,11 +139,12 @@ def _lesson_dynamic(user) -> dict[str, str]:
 
 
 def _lesson_read_again(lesson) -> str | None:
-    """A lesson whose first visit is recorded, when its page shell is kept: no database.
+    """A lesson whose first visit is recorded, when its page shell is kept.
 
     The page shows only public content and what the signed session cookie holds (the
     name and role in the menu), so the account is taken from the cookie
-    (`cookie_identity`) instead of being loaded; None (and the usual path) otherwise.
+    (`cookie_identity`, which checks by primary key that the session has not ended)
+    instead of being loaded; None (and the usual path) otherwise.
     """
     anonymous = "_user_id" not in session
     who = None if anonymous else cookie_identity()

@@ -148,12 +148,14 @@ TABLES: tuple[Table, ...] = (
         }),
     Table(
         "api_tokens", LEARNERS, "let the learner's app call the API",
-        "until revoked or the account is deleted", CONSENT, DELETED, links=(("user_id", USER),),
+        "until it expires (API_TOKEN_DAYS, 90 days), is revoked or the account is deleted", CONSENT, DELETED,
+        links=(("user_id", USER),),
         export_as="api_tokens",
         columns={
             "id": plain(), "user_id": Col("whose"), "token_hash": Col("token hash", secret=True),
             "name": Col("device or client name"), "created_dt": Col("created"), "last_used_dt": Col("last used"),
-            "revoked_dt": Col("revoked"),
+            "revoked_dt": Col("revoked"), "expires_dt": Col("works until"),
+            "revoked_reason": Col("why it stopped working (password, card, log out everywhere…)"),
         }),
     Table(
         "certificates", LEARNERS, "the certificate and its public verification",

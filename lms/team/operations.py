@@ -21,13 +21,12 @@ from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import update
 from werkzeug.security import generate_password_hash
 
 from lms.access import check
-from lms.accounts.models import LEARNER, User
+from lms.accounts.models import LEARNER, REVOKED_BY_CARD, User
+from lms.accounts.tokens import revoke_tokens_of
 from lms.audit.operations import record
-from lms.db import utcnow
 from lms.duplicates.operations import begin_check, record_check
 from lms.errors import DomainError
 from lms.extensions import db
@@ -188,11 +187,7 @@ def _set_first_pin(user: User) -> str:
 
 
 def _revoke_api_tokens(user_ids: list[int]) -> None:
-    from lms.learning.models import ApiToken  # API tokens end with the password, like sessions
-
-    for chunk in queries._chunks(sorted(user_ids)):
-        db.session.execute(update(ApiToken).where(ApiToken.user_id.in_(chunk), ApiToken.revoked_dt.is_(None))
-                           .values(revoked_dt=utcnow()))
+    revoke_tokens_of(user_ids, REVOKED_BY_CARD)  # API tokens end with the password, like sessions
 
 
 def issue_login_card(learner: Learner, *, by) -> LoginCard:

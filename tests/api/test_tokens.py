@@ -94,7 +94,7 @@ def test_wrong_password_is_a_json_401(client, learner_user):
 
 def test_failed_logins_are_throttled(client, learner_user, app):
     wrong = {"login": learner_user.login_name, "password": "wrong password 1", "name": "App"}
-    for _ in range(app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]):
+    for _ in range(app.config["LOGIN_MAX_FAILURES_PER_PAIR"]):
         assert client.post("/api/v1/tokens", json=wrong).status_code == 401
     response = client.post("/api/v1/tokens", json={**wrong, "password": PASSWORD})
     assert response.status_code == 429

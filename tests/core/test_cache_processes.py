@@ -208,3 +208,27 @@ def test_a_units_load_elsewhere_renames_on_every_server(servers):
                  "    db.session.commit()\n")
     for server in (a, b):
         _seconds_until(lambda s=server: "Phường Đổi Tên Mới" in s.get(page), TTL + MARGIN)
+
+
+def test_a_logout_on_one_server_ends_the_lesson_page_on_the_other(servers):
+    """Issue 15.5 across processes: server A serves the lesson read again from its page
+    cache and checks the session on a pooled connection of its own (the production path);
+    the learner logs out through server B; the kept cookie then shows no name on A."""
+    env, _courses, (a, b) = servers
+    _python(env, "from lms import create_app\nfrom lms.extensions import db\n"
+                 "from lms.accounts.operations import sign_up_learner\n"
+                 "from lms.units.queries import unit_by_code\napp = create_app()\nwith app.app_context():\n"
+                 f"    sign_up_learner(full_name='Mùa Thị Sênh', login='mua.senh', password={PASSWORD!r},\n"
+                 "                    commune=unit_by_code('commune', '00070'), village=None, consent_given=True,\n"
+                 "                    locale='vi')\n    db.session.commit()\n")
+    a.log_in("mua.senh")
+    a.get(LESSON)  # first visit: recorded
+    assert "Mùa Thị Sênh" in a.get(LESSON)  # read again: the name from the cookie
+    jar = next(iter(h for h in a.opener.handlers if isinstance(h, urllib.request.HTTPCookieProcessor))).cookiejar
+    kept = next(c.value for c in jar if c.name == "session")
+    b.opener = a.opener  # the same browser, now talking to B
+    b.post("/logout", {}, "/account")
+    replay = urllib.request.Request(a.base + LESSON, headers={"Cookie": f"session={kept}"})
+    with urllib.request.urlopen(replay, timeout=20) as response:  # noqa: S310 - loopback only
+        page = response.read().decode()
+    assert "Mùa Thị Sênh" not in page and "/logout" not in page

@@ -122,6 +122,36 @@ def test_password_change(app, people, data, language):
         submit(app, people["member"], "/account", data, language)
 
 
+@given(data=st.fixed_dictionaries({"new_password": text_or("mat khau moi 9"),
+                                   "confirm_password": text_or("mat khau moi 9")}), language=LANGUAGES)
+@FUZZ
+def test_choose_password(app, people, data, language):
+    """The first password after a PIN login: refused answers are translated and store nothing."""
+    with rolled_back():
+        user = people["other"]
+        user.must_change_password = True
+        db.session.flush()  # not commit: that would end the savepoint each example is undone with
+        client = app.test_client()
+        log_in(client, user)
+        token = csrf_token(client, "/account/choose-password")
+        db.session.expire_all()
+        before = snapshot()
+        response = post_raw(client, "/account/choose-password", data, token=token, language=language)
+        assert response.status_code in (302, 422), data
+        if response.status_code == 422:
+            assert_translated_errors(response.get_data(as_text=True), language, f"choose {data!r:.200}")
+            db.session.expire_all()
+            assert snapshot() == before
+
+
+@given(data=st.fixed_dictionaries({"token": text_or("1")}), language=LANGUAGES)
+@FUZZ
+def test_revoke_token(app, people, data, language):
+    with rolled_back():
+        response, _refused = submit(app, people["learner"], "/account/tokens/revoke", data, language)
+        assert response.status_code == 302
+
+
 @given(data=st.fixed_dictionaries({
     "full_name": text_or("Đoàn Văn Mới"), "birth_year": text_or("1975"),
     "sex": st.sampled_from(["female", "male", ""]) | field_value, "village": st.just("") | field_value,
@@ -285,6 +315,7 @@ FUZZED_FORMS = {
     "LoginForm", "SignupForm", "ChangePasswordForm", "RegisterForm", "EditForm", "MoveForm", "VillageForm",
     "RenameVillageForm", "SelfCorrectForm", "ReasonForm", "VerifyForm", "SearchForm", "LanguageForm",
     "FileRequestForm", "ResolveForm",
+    "ChoosePasswordForm", "RevokeTokenForm",
     # Covered elsewhere: the import upload and its confirmation (tests/fuzz/test_import.py); check boxes
     # only (a confirmation tick, the card reissue choice); the certificate filters (test_learner_search).
     "UploadForm", "ConfirmImportForm", "ConfirmForm", "CardsForm", "CertificateFilterForm",

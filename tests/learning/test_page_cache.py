@@ -66,9 +66,11 @@ class _Statements:
 
     def __init__(self):
         self.count = 0
+        self.statements = []
 
-    def __call__(self, *args):
+    def __call__(self, _conn, _cursor, statement, *args):
         self.count += 1
+        self.statements.append(statement)
 
     def __enter__(self):
         from sqlalchemy import event
@@ -82,13 +84,15 @@ class _Statements:
         event.remove(db.engine, "before_cursor_execute", self)
 
 
-def test_a_lesson_read_again_needs_no_database(client, make, login):
+def test_a_lesson_read_again_reads_only_the_session(client, make, login):
+    """One primary-key read of the account's session state (issue 15.5), nothing else."""
     user = make.learner(full_name="Nguyễn Thị Hoà", login="hoa.nam")
     login(user)
     client.get(LESSON)  # first visit: recorded
     with _Statements() as statements:
         page = client.get(LESSON).get_data(as_text=True)
-    assert statements.count == 0
+    reads = [s for s in statements.statements if not s.startswith(("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK"))]
+    assert len(reads) == 1 and "FROM users" in reads[0] and "learners" not in reads[0], statements.statements
     assert "Nguyễn Thị Hoà" in page and "/complete" in page  # the learner's menu and button
     with _Statements() as statements:  # another lesson's first visit does use the database
         assert client.get("/courses/scam-safety/lessons/otp-and-bank-messages").status_code == 200

@@ -54,7 +54,9 @@ EXPECTED: dict[str, Expect] = {
     "api.show_certificate": Expect(EVERYONE, shows_holder=True),
     "statistics.open_data_page": PUBLIC, "statistics.open_data_json": PUBLIC,
     # Any account
-    "accounts.account": LOGIN, "learning.my_learning": LOGIN, "learning.stop_assist": LOGIN,
+    "accounts.account": LOGIN, "accounts.logout_everywhere": LOGIN, "accounts.revoke_token": LOGIN,
+    "accounts.choose_password": LOGIN,  # sends an account without a PIN to pend on to /account
+    "learning.my_learning": LOGIN, "learning.stop_assist": LOGIN,
     "certs.my_certificates": LOGIN,  # staff are sent on to the staff list
     # The learner's own pages (staff follow courses only by helping a learner)
     "learning.enroll": Expect(LEARNER, staff_denied="home"),

@@ -27,7 +27,7 @@ def _login(client, login: str, password: str, address: str = "10.0.0.1", **extra
 
 # --- Throttling ---------------------------------------------------------------------------
 
-def test_account_locks_after_five_failures_from_many_addresses(client, make, app):
+def test_account_locks_after_the_account_limit_from_many_addresses(client, make, app):
     make.learner(login="0912345678")
     limit = app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
     for i in range(limit):
@@ -52,15 +52,15 @@ def test_throttle_counts_the_account_not_the_way_it_is_typed(client, make, app, 
 
 def test_username_throttle_ignores_case_and_spaces(client, make, app):
     make.learner(login="bac.hung")
-    for i, typed in enumerate(["bac.hung", "BAC.HUNG", " Bac.Hung ", "bac.hung", "BAC.hung"]):
-        _login(client, typed, "wrong password", address=f"10.4.0.{i}")
-    response = _login(client, "bac.hung", Factory.password, address="10.4.1.1")
+    for typed in ["bac.hung", "BAC.HUNG", " Bac.Hung ", "bac.hung", "BAC.hung"]:
+        _login(client, typed, "wrong password", address="10.4.0.1")
+    response = _login(client, "bac.hung", Factory.password, address="10.4.0.1")
     assert THROTTLED in response.get_data(as_text=True)
 
 
 def test_unknown_accounts_are_throttled_like_real_ones(client, app):
     """The answers do not tell whether an account exists."""
-    for _ in range(app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]):
+    for _ in range(app.config["LOGIN_MAX_FAILURES_PER_PAIR"]):
         assert INVALID in _login(client, "khong.ton.tai", "wrong password").get_data(as_text=True)
     assert THROTTLED in _login(client, "khong.ton.tai", "wrong password").get_data(as_text=True)
 
@@ -89,7 +89,7 @@ def test_form_and_api_share_the_throttle(client, make, app):
 
 def test_lock_ends_after_the_window(client, make, app):
     make.learner(login="bac.hung")
-    for _ in range(app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]):
+    for _ in range(app.config["LOGIN_MAX_FAILURES_PER_PAIR"]):
         _login(client, "bac.hung", "wrong password")
     assert THROTTLED in _login(client, "bac.hung", Factory.password).get_data(as_text=True)
     window = timedelta(seconds=app.config["LOGIN_WINDOW_SECONDS"] + 1)
@@ -99,7 +99,7 @@ def test_lock_ends_after_the_window(client, make, app):
 
 
 def test_throttled_message_is_translated(client, make, app):
-    for _ in range(app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"] + 1):
+    for _ in range(app.config["LOGIN_MAX_FAILURES_PER_PAIR"] + 1):
         response = post_form(client, "/login", {"login": "ai.do", "password": "wrong password"},
                              headers={"Accept-Language": "en"})
     assert "Too many failed attempts" in response.get_data(as_text=True)

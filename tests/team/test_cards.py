@@ -78,7 +78,7 @@ def test_cards_after_import_each_pin_logs_in_and_must_be_changed(app, client, te
         assert user.username == username and user.must_change_password
         assert user.password_hash.startswith("scrypt:4096:8:1$") and pin not in user.password_hash
         login = _login_with(app, username, pin)
-        assert login.status_code == 302 and login.headers["Location"].endswith("/account")
+        assert login.status_code == 302 and login.headers["Location"].endswith("/account/choose-password")
     # One audit row for the batch, with the learner ids and without any PIN.
     events = list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == "learner.cards")))
     assert len(events) == 1
@@ -125,7 +125,7 @@ def test_reissue_needs_an_explicit_choice_and_ends_old_sessions(app, client, tea
     assert user.must_change_password and user.password_hash != old_hash
     assert _login_with(app, user.login_name, Factory.password).status_code == 422
     assert learner_client.get("/account").status_code == 302  # the old session has ended
-    assert _login_with(app, username, pin).headers["Location"].endswith("/account")
+    assert _login_with(app, username, pin).headers["Location"].endswith("/account/choose-password")
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "learner.cards"))
     assert event.details["reissued_ids"] == [user.learner.id]
 
@@ -195,7 +195,7 @@ def test_a_batch_of_200_cards(app, client, team):
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "learner.cards"))
     assert event.details["count"] == 200 and len(event.details["learner_ids"]) == 200
     _name, _village, username, pin = cards[137]
-    assert _login_with(app, username, pin).headers["Location"].endswith("/account")
+    assert _login_with(app, username, pin).headers["Location"].endswith("/account/choose-password")
 
 
 def test_large_selections_are_printed_a_page_at_a_time(client, team, monkeypatch):

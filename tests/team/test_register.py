@@ -46,7 +46,7 @@ def test_register_prints_a_card_the_learner_can_log_in_with(client, make, member
     from tests.conftest import IsolatedClient  # noqa: F401 - same client class
     fresh = client.application.test_client()
     response = post_form(fresh, "/login", {"login": user.username, "password": pin})
-    assert response.status_code == 302 and "/account" in response.headers["Location"]
+    assert response.status_code == 302 and response.headers["Location"].endswith("/account/choose-password")
 
 
 def test_consent_is_required(client, member, login):
