@@ -53,13 +53,17 @@ def _group(learner, month, course_id, mode, metric: str):
             learner.id % SHARDS)
 
 
-def _queries(dialect: str, learner_id: int | None = None):
+def _queries(dialect: str, learner_ids=None, commune_ids=None):
     from lms.certs.models import Certificate
     from lms.learners.models import Learner
     from lms.learning.models import Enrollment
 
     def only(query):
-        return query if learner_id is None else query.where(Learner.id == learner_id)
+        if learner_ids is not None:
+            query = query.where(Learner.id.in_(learner_ids))
+        if commune_ids is not None:
+            query = query.where(Learner.commune_id.in_(commune_ids))
+        return query
 
     month = _month(Learner.registered_dt, dialect)
     mode = case((Learner.registered_by_id.is_(None), SELF_STUDY), else_=ASSISTED)
@@ -78,20 +82,37 @@ def _queries(dialect: str, learner_id: int | None = None):
                .where(Certificate.is_revoked.is_(False)).group_by(*columns))
 
 
-def expected_counters(learner_id: int | None = None) -> Counter:
-    """{key: count} computed from raw rows (of one learner, or of everyone)."""
-    connection = db.session.connection()
-    if learner_id is None:
+def expected_counters(learner_id: int | None = None, *, connection=None, commune_ids=None) -> Counter:
+    """{key: count} computed from raw rows (of one learner, of some communes, or of everyone)."""
+    connection = connection or db.session.connection()
+    if learner_id is None and commune_ids is None:
         allow_parallel_scans(connection)
+    learner_ids = None if learner_id is None else [learner_id]
     totals: Counter = Counter()
-    for query in _queries(connection.dialect.name, learner_id):
+    for query in _queries(connection.dialect.name, learner_ids, commune_ids):
         for row in connection.execute(query):
             totals[tuple(row[:-1])] += row[-1]
     return totals
 
 
+CHUNK = 500  # ids per IN (...): below every engine's bound-parameter limit
+
+
+def contributions_of(learner_ids, connection=None) -> Counter:
+    """{key: count} that these learners contribute, from their rows as they are now (the
+    statistics writer's "recount before and after" for writes it cannot diff)."""
+    connection = connection or db.session.connection()
+    ids = sorted(set(learner_ids))
+    totals: Counter = Counter()
+    for start in range(0, len(ids), CHUNK):
+        for query in _queries(connection.dialect.name, ids[start:start + CHUNK]):
+            for row in connection.execute(query):
+                totals[tuple(row[:-1])] += row[-1]
+    return totals
+
+
 def learner_contributions(learner_id: int) -> Counter:
-    return expected_counters(learner_id)
+    return contributions_of([learner_id])
 
 
 def expected_rollups(counters: Counter | None = None) -> Counter:
