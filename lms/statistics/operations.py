@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from lms.db import utcnow
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.statistics.models import (
@@ -23,6 +24,7 @@ from lms.statistics.models import (
     ROLLUP_COLUMNS,
     SELF_STUDY,
     SHARDS,
+    StatChange,
     StatCounter,
     StatRollup,
     StatTarget,
@@ -105,11 +107,28 @@ def apply_deltas(deltas: Counter, connection=None) -> None:
         return
     connection = connection or db.session.connection()
     rollups = rollup_deltas(deltas)
+    communes = sorted({key[1] for key in deltas})
     if connection.dialect.name == "postgresql":
-        _upsert_both(connection, deltas, rollups)
+        _upsert_both(connection, deltas, rollups, communes)
         return
     _upsert(connection, StatCounter.__table__, KEY_COLUMNS, deltas)
     _upsert(connection, StatRollup.__table__, ROLLUP_COLUMNS, rollups)
+    mark_changed(connection, communes)
+
+
+def mark_changed(connection, communes: list[int]) -> None:
+    """Note when each commune's figures changed (`stat_changes`): the check looks there first."""
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+
+    table = StatChange.__table__
+    statement = insert(table)
+    statement = statement.on_conflict_do_update(index_elements=["commune_id"],
+                                                set_={"changed_dt": statement.excluded.changed_dt})
+    now = utcnow()
+    connection.execute(statement, [{"commune_id": commune, "changed_dt": now} for commune in communes])
 
 
 def _unnest_upsert(table, columns: tuple[str, ...], prefix: str, dialect) -> str:
@@ -123,16 +142,19 @@ def _unnest_upsert(table, columns: tuple[str, ...], prefix: str, dialect) -> str
             f"ON CONFLICT ({', '.join(columns)}) DO UPDATE SET value = {table.name}.value + excluded.value")
 
 
-def _upsert_both(connection, deltas: Counter, rollups: Counter) -> None:
-    """PostgreSQL: the counters' and the rollup's upserts as one statement (the first in a
-    WITH), so a completion's counters cost one round trip instead of two; each table's
-    rows go in sorted key order, the same lock order everywhere."""
+def _upsert_both(connection, deltas: Counter, rollups: Counter, communes: list[int]) -> None:
+    """PostgreSQL: the counters' and the rollup's upserts, and the communes' change times, as
+    one statement (the first two in a WITH), so a completion's counters cost one round trip
+    instead of three; each table's rows go in sorted key order, the same lock order everywhere."""
     sql = _UPSERTS.get(("both", "postgresql"))
     if sql is None:
-        sql = (f"WITH counters AS ({_unnest_upsert(StatCounter.__table__, KEY_COLUMNS, 'c_', connection.dialect)}) "
+        sql = (f"WITH counters AS ({_unnest_upsert(StatCounter.__table__, KEY_COLUMNS, 'c_', connection.dialect)}), "
+               "changes AS (INSERT INTO stat_changes (commune_id, changed_dt) "
+               "SELECT unnest(%(s_communes)s::INTEGER[]), %(s_now)s::TIMESTAMP WITH TIME ZONE "
+               "ON CONFLICT (commune_id) DO UPDATE SET changed_dt = excluded.changed_dt) "
                f"{_unnest_upsert(StatRollup.__table__, ROLLUP_COLUMNS, 'r_', connection.dialect)}")
         _UPSERTS[("both", "postgresql")] = sql
-    parameters = {}
+    parameters: dict = {"s_communes": communes, "s_now": utcnow()}
     for prefix, columns, values in (("c_", KEY_COLUMNS, deltas), ("r_", ROLLUP_COLUMNS, rollups)):
         items = [(key, delta) for key, delta in sorted(values.items()) if delta]
         for index, name in enumerate(columns):

@@ -21,9 +21,9 @@ from lms.access import may
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.i18n import locale_code, number, percent
-from lms.statistics import charts, exports, operations, queries  # noqa: F401 - operations connects the writer
+from lms.statistics import charts, exports, operations, queries
 from lms.statistics.opendata import open_data
-from lms.units.models import NATION, PROVINCE
+from lms.units.models import NATION, PROVINCE, Unit
 from lms.units.queries import current_unit, unit_by_code
 
 bp = Blueprint("statistics", __name__, template_folder="templates")
@@ -292,6 +292,23 @@ def _api_user():
 def _figures_json(figures: queries.Figures) -> dict:
     return {**figures.counts, "completion_rate": figures.completion_rate,
             "certification_rate": figures.certification_rate}
+
+
+@bp.get("/statistics/check")
+@login_required
+def check_page():
+    """The last run of the incremental check (`flask statistics check`) and what differed."""
+    from lms.statistics import check
+
+    if not may(current_user, "check_statistics"):
+        abort(403)
+    run = check.last_run()
+    differences = check.run_differences(run) if run else []
+    names = dict(db.session.execute(db.select(Unit.id, Unit.name).where(
+        Unit.id.in_(sorted({d.unit_id for d in differences})))).all()) if differences else {}
+    checked, total = check.coverage()
+    return render_template("statistics/check.html", run=run, differences=differences, names=names,
+                           checked=checked, total=total)
 
 
 @bp.get("/api/v1/statistics/units/<int:unit_id>")
