@@ -258,11 +258,13 @@ def _record_unit(run: StatCheckRun, result: UnitResult, repaired: bool) -> None:
     run.units_differing += 1 if result.differences else 0
 
 
-def check_communes(seconds: float = 60.0, *, repair: bool = False, isolated: bool = False) -> StatCheckRun:
+def check_communes(seconds: float = 60.0, *, repair: bool = False, isolated: bool = False,
+                   timings: list | None = None) -> StatCheckRun:
     """Check units, newest changes first, for about `seconds`; optionally repair what differs.
 
     `isolated`: each unit in its own snapshot and committed on its own (the command);
-    otherwise everything happens in the caller's transaction (tests).
+    otherwise everything happens in the caller's transaction (tests). `timings` receives
+    (level, milliseconds) per unit read (the benchmark).
     """
     if isinstance(db.session.get_bind(), Connection):
         isolated = False  # a session bound to one connection: the caller's transaction it is
@@ -297,7 +299,10 @@ def check_communes(seconds: float = 60.0, *, repair: bool = False, isolated: boo
         _record_unit(run, result, repair and bool(result.differences))
         if isolated:
             db.session.commit()
-        run.longest_unit_ms = max(run.longest_unit_ms, (time.perf_counter() - unit_started) * 1000)
+        elapsed = (time.perf_counter() - unit_started) * 1000
+        run.longest_unit_ms = max(run.longest_unit_ms, elapsed)
+        if timings is not None:
+            timings.append((level, elapsed))
     run.finished_dt = utcnow()
     db.session.flush()
     if isolated:
