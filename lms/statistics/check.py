@@ -239,13 +239,31 @@ def _describe(columns, key) -> str:
     return ", ".join(f"{name}={value}" for name, value in zip(columns, key, strict=True))[:200]
 
 
-def _record_unit(run: StatCheckRun, result: UnitResult, repaired: bool) -> None:
-    now = utcnow()
-    state = db.session.get(StatCheckUnit, result.unit_id)
-    if state is None:
-        state = StatCheckUnit(unit_id=result.unit_id, level=result.level)
-        db.session.add(state)
-    state.checked_dt, state.differences = now, result.differences
+def _mark_checked(rows: list[dict]) -> None:
+    """Upsert when units were checked (one executemany for many units)."""
+    if not rows:
+        return
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(StatCheckUnit.__table__)
+    statement = statement.on_conflict_do_update(index_elements=["unit_id"], set_={
+        "checked_dt": statement.excluded.checked_dt, "differences": statement.excluded.differences,
+        "level": statement.excluded.level})
+    connection.execute(statement, rows)
+
+
+def _record_unit(run: StatCheckRun, result: UnitResult, repaired: bool, quiet: list[dict] | None = None) -> None:
+    """Count the unit in the run and keep its differences; units without rows go to
+    `quiet`, written together later."""
+    state = {"unit_id": result.unit_id, "level": result.level, "checked_dt": utcnow(),
+             "differences": result.differences}
+    if quiet is not None:
+        quiet.append(state)
+    else:
+        _mark_checked([state])
     room = SHOWN_DIFFERENCES - run.differences
     rows = [("stat_counters", KEY_COLUMNS, d) for d in result.counters] + \
            [("stat_rollups", ROLLUP_COLUMNS, d) for d in result.rollups]
@@ -279,6 +297,7 @@ def check_communes(seconds: float = 60.0, *, repair: bool = False, isolated: boo
     # Differences found and left as they are: the levels above are checked against the
     # rows as they should be, so one wrong counter is reported once, not at every level.
     unrepaired: dict[str, Counter] = {COMMUNE: Counter(), PROVINCE: Counter()}
+    quiet: list[dict] = []  # units with no rows: marked checked together
     if isolated:
         db.session.commit()
     for unit_id, level, province_id in units:
@@ -286,7 +305,7 @@ def check_communes(seconds: float = 60.0, *, repair: bool = False, isolated: boo
             break
         unit_started = time.perf_counter()
         if unit_id not in populated:
-            _record_unit(run, UnitResult(unit_id, level), False)
+            _record_unit(run, UnitResult(unit_id, level), False, quiet)
             continue
         with _snapshot(isolated) as connection:
             result = _check_unit(connection, unit_id, level, province_id, unrepaired)
@@ -303,6 +322,7 @@ def check_communes(seconds: float = 60.0, *, repair: bool = False, isolated: boo
         run.longest_unit_ms = max(run.longest_unit_ms, elapsed)
         if timings is not None:
             timings.append((level, elapsed))
+    _mark_checked(quiet)
     run.finished_dt = utcnow()
     db.session.flush()
     if isolated:
