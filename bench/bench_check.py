@@ -6,8 +6,9 @@ otherwise; upgraded in place to the current schema). Measures, in one run:
 - a full check of every unit (`check_communes`, each unit in its own snapshot and
   committed alone, as `flask statistics check` does): total time, time per commune
   (median, p95, max) and the longest transaction (one unit's read and repair);
-- the same with 20 communes' counters made wrong on purpose, and `--repair`: the units
-  found, and a second check finding nothing;
+- 20 communes' counters made wrong on purpose (and marked changed, as a write there
+  would): a check with `--repair` within `--seconds`, which takes them first, then a
+  check that finds nothing;
 - dashboard page p95 (nation, largest province, largest commune) while
   `flask statistics check` runs in another process, against the p95 with nothing
   running, alternated (quiet, busy, quiet, busy).
@@ -15,7 +16,7 @@ otherwise; upgraded in place to the current schema). Measures, in one run:
 Targets: a unit's transaction ≤ 1 s (so a check every few minutes never holds a writer
 up for long), dashboards ≤ 10 ms p95 while it runs.
 
-Usage: python bench/bench_check.py [--learners 1000000] [--seconds 120]
+Usage: python bench/bench_check.py [--learners 1000000] [--seconds 120] [--rounds 2]
 """
 
 from __future__ import annotations
@@ -52,23 +53,23 @@ def dataset(url: str, learners: int, progress: float):
     return app, sizes
 
 
-def full_check(app, repair: bool = False) -> dict:
+def full_check(app, repair: bool = False, seconds: float = 10_000) -> dict:
     from lms.extensions import db
     from lms.statistics.check import check_communes
 
     timings: list = []
     with app.app_context():
         started = time.perf_counter()
-        run = check_communes(10_000, repair=repair, isolated=True, timings=timings)
+        run = check_communes(seconds, repair=repair, isolated=True, timings=timings)
         total = time.perf_counter() - started
         result = {"seconds": total, "units": run.units_checked, "differing": run.units_differing,
                   "differences": run.differences, "longest_ms": run.longest_unit_ms}
         db.session.remove()
-    communes = sorted(ms for level, ms in timings if level == "commune")
+    communes = sorted(ms for level, ms in timings if level == "commune") or [0.0]
     result.update(commune_median=statistics.median(communes), commune_p95=stats.p95(communes),
                   commune_max=communes[-1], communes_read=len(communes),
-                  province_max=max(ms for level, ms in timings if level == "province"),
-                  nation_ms=max(ms for level, ms in timings if level == "nation"))
+                  province_max=max((ms for level, ms in timings if level == "province"), default=0.0),
+                  nation_ms=max((ms for level, ms in timings if level == "nation"), default=0.0))
     return result
 
 
@@ -79,6 +80,7 @@ def spoil(app, count: int) -> list[int]:
 
     from lms.extensions import db
     from lms.statistics.models import StatCounter
+    from lms.statistics.operations import mark_changed
 
     with app.app_context():
         communes = list(db.session.scalars(select(StatCounter.commune_id).distinct()
@@ -86,12 +88,13 @@ def spoil(app, count: int) -> list[int]:
         for commune_id in communes:
             row = db.session.scalar(select(StatCounter.id).where(StatCounter.commune_id == commune_id).limit(1))
             db.session.execute(update(StatCounter).where(StatCounter.id == row).values(value=StatCounter.value + 1))
+        mark_changed(db.session.connection(), communes)  # as if written there a moment ago: checked first
         db.session.commit()
         db.session.remove()
     return communes
 
 
-def pages_while(app, url: str, units: dict, repeat: int, rounds: int) -> dict:
+def pages_while(app, url: str, units: dict, repeat: int, rounds: int, seconds: float) -> dict:
     """Dashboard p95 with nothing else running and while the check runs in another process, alternated."""
     env = bench_env(Path(tempfile.mkdtemp(prefix="lms-bench-check-")), url)
     quiet: dict = {name: [] for name in units}
@@ -99,7 +102,7 @@ def pages_while(app, url: str, units: dict, repeat: int, rounds: int) -> dict:
     for _ in range(rounds):
         for name, value in stats.time_pages(app, units, repeat).items():
             quiet[name].append(value)
-        check = subprocess.Popen([sys.executable, "-m", "flask", "statistics", "check", "--seconds", "600"],
+        check = subprocess.Popen([sys.executable, "-m", "flask", "statistics", "check", "--seconds", str(seconds)],
                                  cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         time.sleep(2)  # past its start-up, into the units
         for name, value in stats.time_pages(app, units, repeat).items():
@@ -119,6 +122,8 @@ def main() -> None:
     parser.add_argument("--progress-per-learner", type=float, default=5.0)
     parser.add_argument("--repeat", type=int, default=40)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=120,
+                        help="budget of the repair runs and of the check the pages are timed against")
     parser.add_argument("--data-dir", type=Path, default=ROOT / "bench" / "data")
     args = parser.parse_args()
     args.data_dir.mkdir(parents=True, exist_ok=True)
@@ -135,12 +140,12 @@ def main() -> None:
           f"{clean['nation_ms']:.0f} ms; longest transaction {clean['longest_ms']:.0f} ms; "
           f"{clean['differences']} differences", flush=True)
     spoiled = spoil(app, 20)
-    repaired = full_check(app, repair=True)
-    after = full_check(app)
+    repaired = full_check(app, repair=True, seconds=args.seconds)
+    after = full_check(app, seconds=args.seconds)
     print(f"with {len(spoiled)} communes spoiled: {repaired['differing']} units, {repaired['differences']} rows "
           f"found and repaired in {repaired['seconds']:.1f} s; the next check finds {after['differences']}", flush=True)
     units = stats.pick_units(app, sizes["learners"])
-    pages = pages_while(app, url, units, args.repeat, args.rounds)
+    pages = pages_while(app, url, units, args.repeat, args.rounds, args.seconds)
     where = f"SQLite, {sizes['learners']:,} learners"
     record(f"statistics check, every unit ({where})", "a few minutes", round(clean["seconds"], 1), "s",
            note=f"{clean['units']:,} units; {clean['communes_read']:,} communes with rows read")

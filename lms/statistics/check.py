@@ -33,7 +33,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from lms.db import utcnow
@@ -87,6 +87,15 @@ def _diff(stored: Counter, expected: Counter) -> tuple[list[tuple], Counter]:
     return [(k, stored[k], expected[k]) for k in keys], Counter({k: expected[k] - stored[k] for k in keys})
 
 
+def _child_row(rollups, parent_id: int, dimension: str):
+    """A child's totals under its parent: a prefix of the primary key, read directly
+    (an OR with the unit's own rows made SQLite walk all of the parent's rows)."""
+    from lms.statistics.models import ALL
+
+    return ((rollups.c.unit_id == parent_id) & (rollups.c.course_id == 0) & (rollups.c.period == ALL)
+            & (rollups.c.dimension == dimension))
+
+
 def _villages_of(connection, commune_id: int) -> set[int]:
     return set(connection.scalars(select(Unit.id).where(Unit.level == VILLAGE, Unit.commune_id == commune_id)))
 
@@ -108,9 +117,8 @@ def commune_differences(connection, commune_id: int, province_id: int) -> UnitRe
         return key[0] in owned_units or (key[0] == province_id and key[3] == child)
 
     expected_rollups = Counter({k: v for k, v in rollup_deltas(expected).items() if v and owned(k)})
-    stored_rollups = _rows(connection, rollups, ROLLUP_COLUMNS, or_(
-        rollups.c.unit_id.in_(sorted(owned_units)),
-        (rollups.c.unit_id == province_id) & (rollups.c.dimension == child)))
+    stored_rollups = _rows(connection, rollups, ROLLUP_COLUMNS, rollups.c.unit_id.in_(sorted(owned_units)))
+    stored_rollups.update(_rows(connection, rollups, ROLLUP_COLUMNS, _child_row(rollups, province_id, child)))
     result.rollups, result.rollup_repair = _diff(stored_rollups, expected_rollups)
     return result
 
@@ -129,9 +137,9 @@ def province_differences(connection, province_id: int, corrections: Counter | No
     stored_counters = _rows(connection, counters, KEY_COLUMNS, counters.c.province_id == province_id)
     stored_counters.update({k: v for k, v in (corrections or {}).items() if k[0] == province_id})
     expected = Counter({k: v for k, v in rollup_deltas(stored_counters).items() if v and owned(k)})
-    stored = _rows(connection, rollups, ROLLUP_COLUMNS, or_(
-        (rollups.c.unit_id == province_id) & ~rollups.c.dimension.startswith(CHILD),
-        (rollups.c.unit_id == NATION_ROLLUP) & (rollups.c.dimension == child)))
+    stored = _rows(connection, rollups, ROLLUP_COLUMNS,
+                   (rollups.c.unit_id == province_id) & ~rollups.c.dimension.startswith(CHILD))
+    stored.update(_rows(connection, rollups, ROLLUP_COLUMNS, _child_row(rollups, NATION_ROLLUP, child)))
     result = UnitResult(province_id, PROVINCE)
     result.rollups, result.rollup_repair = _diff(stored, expected)
     return result
