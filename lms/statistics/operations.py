@@ -148,7 +148,7 @@ def _upsert_both(connection, deltas: Counter, rollups: Counter, communes: list[i
     instead of three; each table's rows go in sorted key order, the same lock order everywhere."""
     sql = _UPSERTS.get(("both", "postgresql"))
     if sql is None:
-        sql = (f"WITH counters AS ({_unnest_upsert(StatCounter.__table__, KEY_COLUMNS, 'c_', connection.dialect)}), "
+        sql = (f"WITH counters AS ({_unnest_upsert(StatCounter.__table__, KEY_COLUMNS, 'c_', connection.dialect)}), "  # noqa: S608  # nosec B608: names from the models; every value is a parameter
                "changes AS (INSERT INTO stat_changes (commune_id, changed_dt) "
                "SELECT unnest(%(s_communes)s::INTEGER[]), %(s_now)s::TIMESTAMP WITH TIME ZONE "
                "ON CONFLICT (commune_id) DO UPDATE SET changed_dt = excluded.changed_dt) "
