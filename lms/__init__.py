@@ -25,6 +25,7 @@ def create_app(config: type | None = None, **overrides) -> Flask:
     configure_logging(app)
     configure_database(app)
     configure_extensions(app)
+    configure_statistics(app)
     configure_i18n(app)
     configure_security(app)
     configure_blueprints(app)
@@ -75,6 +76,13 @@ def configure_extensions(app: Flask) -> None:
 
     with app.app_context():
         dbsetup.install_engine_events(db.engine)
+
+
+def configure_statistics(app: Flask) -> None:
+    """The counter writer: every write of a learner, enrolment or certificate moves the figures."""
+    from lms.statistics import writer
+
+    writer.init_app(app)
 
 
 def configure_i18n(app: Flask) -> None:

@@ -50,6 +50,7 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "follow_courses": frozenset({LEARNER}),  # staff follow courses only by helping a learner
     # The official meets the person, sees the existing record and moves it here (lms.duplicates).
     "resolve_duplicates": frozenset({COMMUNE_OFFICIAL}),
+    "check_statistics": frozenset({NATIONAL_ADMIN}),  # the national check of every unit's figures
 }
 
 

@@ -159,10 +159,14 @@ def try_complete(enrollment: Enrollment, *, helper=None) -> bool:
     if total == 0 or done < total:
         return False
     now = utcnow()
+    # The claim: only the transaction whose UPDATE finds the row not yet completed goes
+    # on (a concurrent one waits for the row lock, then finds it completed). It sets
+    # only `completed_version`, which no figure reads; `completed_dt` is then set on the
+    # object, so the statistics writer counts the completion once, in this flush.
     result = db.session.execute(
         update(Enrollment)
         .where(Enrollment.id == enrollment.id, Enrollment.completed_dt.is_(None))
-        .values(completed_dt=now, completed_version=course.version)
+        .values(completed_version=course.version)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
@@ -170,6 +174,7 @@ def try_complete(enrollment: Enrollment, *, helper=None) -> bool:
         return False
     enrollment.completed_dt = now
     enrollment.completed_version = course.version
+    db.session.flush()
     events.course_completed.send(enrollment, helper=helper)
     return True
 

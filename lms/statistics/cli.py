@@ -1,5 +1,6 @@
 """`flask statistics recount [--fix]`: check (and rebuild) the counters and the dashboard rollup
-from the raw rows."""
+from the raw rows, all at once; `flask statistics check [--seconds N] [--repair]`: the same,
+unit by unit, newest changes first, within a time budget (see `check.py`)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,28 @@ def recount_command(fix: bool, show: int) -> None:
         db.session.commit()
         click.echo(f"counters rebuilt: {written} rows")
     elif differences:
+        raise SystemExit(1)
+
+
+@statistics_cli.command("check")
+@click.option("--seconds", default=60.0, show_default=True, help="Stop after about this many seconds.")
+@click.option("--repair", is_flag=True, help="Rewrite the rows of the units that differ (only those).")
+@click.option("--show", default=20, help="How many differences to list.")
+def check_command(seconds: float, repair: bool, show: int) -> None:
+    """Check units against the raw rows, newest changes first; store and report what differs."""
+    from lms.statistics.check import check_communes, run_differences
+
+    if seconds <= 0:
+        raise click.BadParameter("give a number of seconds above zero", param_hint="--seconds")
+    run = check_communes(seconds, repair=repair, isolated=True)
+    for difference in run_differences(run, show):
+        click.echo(f"unit {difference.unit_id} {difference.table_name}: {difference.key}: "
+                   f"stored {difference.stored}, expected {difference.expected}")
+    click.echo(f"checked {run.units_checked} of {run.units_total} units in "
+               f"{(run.finished_dt - run.started_dt).total_seconds():.1f} s (longest unit "
+               f"{run.longest_unit_ms:.0f} ms): {run.differences} rows differ in {run.units_differing} units"
+               + (", repaired" if repair and run.differences else ""))
+    if run.differences and not repair:
         raise SystemExit(1)
 
 

@@ -45,7 +45,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, SmallInteger, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, SmallInteger, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lms.db import UTCDateTime, utcnow
@@ -155,6 +155,61 @@ class StatTarget(db.Model):
     due_on: Mapped[date] = mapped_column(Date, comment="Deadline")
     set_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), comment="Official who set it")
     updated_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class StatChange(db.Model):
+    """When the writer last changed a commune's figures: the check looks there first."""
+
+    __tablename__ = "stat_changes"
+    __table_args__ = {"comment": "Last time the counter writer changed each commune's figures"}
+
+    commune_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False,
+                                            comment="Commune (units.id) whose counters changed")
+    changed_dt: Mapped[datetime] = mapped_column(UTCDateTime, comment="When, as the writer saw it")
+
+
+class StatCheckUnit(db.Model):
+    """When each unit was last checked against the raw rows (`check.py`)."""
+
+    __tablename__ = "stat_check_units"
+    __table_args__ = {"comment": "Last check of each unit's counters and rollup rows"}
+
+    unit_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False,
+                                         comment="Commune or province (units.id); 0 = the nation")
+    level: Mapped[str] = mapped_column(String(10), comment="commune, province or nation")
+    checked_dt: Mapped[datetime] = mapped_column(UTCDateTime, comment="When it was last checked")
+    differences: Mapped[int] = mapped_column(Integer, default=0, comment="Rows that differed at that check")
+
+
+class StatCheckRun(db.Model):
+    __tablename__ = "stat_check_runs"
+    __table_args__ = {"comment": "One run of the incremental statistics check"}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, comment="When the run began")
+    finished_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, comment="When it ended")
+    seconds_allowed: Mapped[float] = mapped_column(Float, comment="Time budget of the run")
+    units_checked: Mapped[int] = mapped_column(Integer, default=0, comment="Units checked in this run")
+    units_total: Mapped[int] = mapped_column(Integer, default=0, comment="Units there are to check")
+    units_differing: Mapped[int] = mapped_column(Integer, default=0, comment="Units with at least one difference")
+    differences: Mapped[int] = mapped_column(Integer, default=0, comment="Rows that differed")
+    is_repair: Mapped[bool] = mapped_column(Boolean, default=False, comment="Whether differing units were rewritten")
+    longest_unit_ms: Mapped[float] = mapped_column(Float, default=0.0,
+                                                   comment="Longest time one unit's check (one transaction) took")
+
+
+class StatCheckDifference(db.Model):
+    __tablename__ = "stat_check_differences"
+    __table_args__ = {"comment": "A counter or rollup row that differed from the raw rows at a check"}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("stat_check_runs.id"), index=True, comment="The check run")
+    unit_id: Mapped[int] = mapped_column(Integer, comment="The unit checked (0 = the nation)")
+    table_name: Mapped[str] = mapped_column(String(20), comment="stat_counters or stat_rollups")
+    key: Mapped[str] = mapped_column(String(200), comment="The row's key columns, name=value, comma-separated")
+    stored: Mapped[int] = mapped_column(Integer, comment="Value stored")
+    expected: Mapped[int] = mapped_column(Integer, comment="Value recounted from the raw rows")
+    is_repaired: Mapped[bool] = mapped_column(Boolean, default=False, comment="Rewritten by this run")
 
 
 def rollup_deltas(deltas: Counter) -> Counter:

@@ -1,23 +1,10 @@
-"""The one writer of statistics counters (and of targets).
+"""Statistics writes: the counter upsert and targets.
 
-How counters follow events: the invariant is *counters = f(rows as flushed)*, where f
-is what `recount.py` computes from raw rows. An `after_flush` hook (ids are assigned, history still shows the previous state) compares each
-changed enrolment, certificate and learner with its state at the previous flush and
-writes the difference (+1 / −1) with an upsert, in the same transaction, to the
-counters and (through `models.rollup_keys`) to the dashboard rollup `stat_rollups`:
-the deltas of a flush are summed in Python and written with one executemany upsert
-per table. So every path
-that changes those rows is counted the same way, including ones that send no signal
-(the first lesson progress sets `started_dt`; a helper turns an enrolment `is_assisted`,
-which moves its figures from self-study to assisted). The domain signals
-(`learner_registered`, `enrolled`, `course_completed`, `certificate_*`) flush the
-session, so the counters change at the event, not at the end of the request.
-
-A transfer (`learner_moved`) moves every contribution of the learner from the old unit
-to the new one; a deletion (`learner_deleted`) changes nothing: the erased row keeps
-commune, birth year and sex, so anonymous counts stay, "registered" included.
-
-`set_counting(False)` disconnects everything (the benchmark measures the cost).
+`apply_deltas` adds {counter key: delta} to `stat_counters` and, through
+`models.rollup_keys`, to the dashboard rollup `stat_rollups`, in the caller's
+transaction: one executemany upsert per table (one statement for both on
+PostgreSQL). What calls it, and how every write of a learner, an enrolment or a
+certificate reaches it, is `writer.py` (registered by `create_app`).
 """
 
 from __future__ import annotations
@@ -27,22 +14,17 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session, attributes
+from sqlalchemy import select
 
+from lms.db import utcnow
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.statistics.models import (
-    ASSISTED,
-    CERTIFIED,
-    COMPLETED,
-    ENROLLED,
     KEY_COLUMNS,
-    REGISTERED,
     ROLLUP_COLUMNS,
     SELF_STUDY,
     SHARDS,
-    STARTED,
+    StatChange,
     StatCounter,
     StatRollup,
     StatTarget,
@@ -51,9 +33,6 @@ from lms.statistics.models import (
 
 TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")  # UTC+7 all year; recount.py uses the same fixed offset
 Key = tuple  # values in the order of KEY_COLUMNS
-
-_state = {"counting": True}
-
 
 class StatisticsError(DomainError):
     pass
@@ -128,11 +107,28 @@ def apply_deltas(deltas: Counter, connection=None) -> None:
         return
     connection = connection or db.session.connection()
     rollups = rollup_deltas(deltas)
+    communes = sorted({key[1] for key in deltas})
     if connection.dialect.name == "postgresql":
-        _upsert_both(connection, deltas, rollups)
+        _upsert_both(connection, deltas, rollups, communes)
         return
     _upsert(connection, StatCounter.__table__, KEY_COLUMNS, deltas)
     _upsert(connection, StatRollup.__table__, ROLLUP_COLUMNS, rollups)
+    mark_changed(connection, communes)
+
+
+def mark_changed(connection, communes: list[int]) -> None:
+    """Note when each commune's figures changed (`stat_changes`): the check looks there first."""
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+
+    table = StatChange.__table__
+    statement = insert(table)
+    statement = statement.on_conflict_do_update(index_elements=["commune_id"],
+                                                set_={"changed_dt": statement.excluded.changed_dt})
+    now = utcnow()
+    connection.execute(statement, [{"commune_id": commune, "changed_dt": now} for commune in communes])
 
 
 def _unnest_upsert(table, columns: tuple[str, ...], prefix: str, dialect) -> str:
@@ -146,168 +142,25 @@ def _unnest_upsert(table, columns: tuple[str, ...], prefix: str, dialect) -> str
             f"ON CONFLICT ({', '.join(columns)}) DO UPDATE SET value = {table.name}.value + excluded.value")
 
 
-def _upsert_both(connection, deltas: Counter, rollups: Counter) -> None:
-    """PostgreSQL: the counters' and the rollup's upserts as one statement (the first in a
-    WITH), so a completion's counters cost one round trip instead of two; each table's
-    rows go in sorted key order, the same lock order everywhere."""
+def _upsert_both(connection, deltas: Counter, rollups: Counter, communes: list[int]) -> None:
+    """PostgreSQL: the counters' and the rollup's upserts, and the communes' change times, as
+    one statement (the first two in a WITH), so a completion's counters cost one round trip
+    instead of three; each table's rows go in sorted key order, the same lock order everywhere."""
     sql = _UPSERTS.get(("both", "postgresql"))
     if sql is None:
-        sql = (f"WITH counters AS ({_unnest_upsert(StatCounter.__table__, KEY_COLUMNS, 'c_', connection.dialect)}) "
+        sql = (f"WITH counters AS ({_unnest_upsert(StatCounter.__table__, KEY_COLUMNS, 'c_', connection.dialect)}), "  # noqa: S608  # nosec B608: names from the models; every value is a parameter
+               "changes AS (INSERT INTO stat_changes (commune_id, changed_dt) "
+               "SELECT unnest(%(s_communes)s::INTEGER[]), %(s_now)s::TIMESTAMP WITH TIME ZONE "
+               "ON CONFLICT (commune_id) DO UPDATE SET changed_dt = excluded.changed_dt) "
                f"{_unnest_upsert(StatRollup.__table__, ROLLUP_COLUMNS, 'r_', connection.dialect)}")
         _UPSERTS[("both", "postgresql")] = sql
-    parameters = {}
+    parameters: dict = {"s_communes": communes, "s_now": utcnow()}
     for prefix, columns, values in (("c_", KEY_COLUMNS, deltas), ("r_", ROLLUP_COLUMNS, rollups)):
         items = [(key, delta) for key, delta in sorted(values.items()) if delta]
         for index, name in enumerate(columns):
             parameters[prefix + name] = [key[index] for key, _delta in items]
         parameters[prefix + "value"] = [delta for _key, delta in items]
     connection.exec_driver_sql(sql, parameters)
-
-
-# -- the flush diff -------------------------------------------------------------------
-
-def _old(obj, name: str):
-    """The value `name` had at the previous flush (None for a new object)."""
-    history = attributes.get_history(obj, name)
-    if history.deleted:
-        return history.deleted[0]
-    if history.unchanged:
-        return history.unchanged[0]
-    return None if history.added else getattr(obj, name)
-
-
-def _enrollment_items(enrollment, certificate, *, old: bool) -> list[tuple[str, datetime, str]]:
-    """(metric, moment, mode) that one enrolment and its certificate contribute."""
-    value = (lambda obj, name: _old(obj, name)) if old else getattr
-    items = []
-    mode = ASSISTED if value(enrollment, "is_assisted") else SELF_STUDY
-    for metric, name in ((ENROLLED, "enrolled_dt"), (STARTED, "started_dt"), (COMPLETED, "completed_dt")):
-        moment = value(enrollment, name)
-        if moment is not None:
-            items.append((metric, moment, mode))
-    if certificate is not None and not value(certificate, "is_revoked") and value(certificate, "issued_dt"):
-        items.append((CERTIFIED, value(certificate, "issued_dt"), mode))
-    return items
-
-
-def _changed(obj, names: tuple[str, ...]) -> bool:
-    return any(attributes.get_history(obj, name).has_changes() for name in names)
-
-
-def _after_flush(session: Session, _context) -> None:
-    if not _state["counting"]:
-        return
-    from lms.certs.models import Certificate
-    from lms.learners.models import Learner
-    from lms.learning.models import Enrollment
-
-    deltas: Counter = Counter()
-    enrollments: dict[int | None, object] = {}
-    certificates: dict[int, object] = {}
-    new = set(session.new)
-    for obj in new:
-        if isinstance(obj, Learner):
-            mode = ASSISTED if obj.registered_by_id else SELF_STUDY
-            deltas[make_key(obj, REGISTERED, obj.registered_dt, mode=mode)] += 1
-        elif isinstance(obj, Enrollment):
-            enrollments[id(obj)] = obj
-        elif isinstance(obj, Certificate):
-            certificates[obj.enrollment_id] = obj
-    for obj in session.dirty:
-        if isinstance(obj, Enrollment) and _changed(obj, ("started_dt", "completed_dt", "is_assisted", "enrolled_dt")):
-            enrollments[id(obj)] = obj
-        elif isinstance(obj, Certificate) and _changed(obj, ("is_revoked", "issued_dt")):
-            certificates[obj.enrollment_id] = obj
-        elif isinstance(obj, Learner) and _changed(obj, ("sex", "birth_year")):
-            _rekey_learner(obj, deltas)
-    by_enrollment = {e.id: e for e in enrollments.values()}
-    for enrollment_id in certificates.keys() - by_enrollment.keys():
-        by_enrollment[enrollment_id] = session.get(Enrollment, enrollment_id)
-    for key, enrollment in by_enrollment.items():
-        certificate = certificates.get(key)
-        if certificate is None and enrollment not in new and _changed(enrollment, ("is_assisted",)):
-            # the certificate's contribution moves only with the mode; otherwise old and new cancel out
-            certificate = session.scalar(select(Certificate).where(Certificate.enrollment_id == enrollment.id))
-        learner = session.get(Learner, enrollment.learner_id)
-        course_id = enrollment.course_id
-        old_items = [] if enrollment in new else _enrollment_items(enrollment, None, old=True)
-        if certificate is not None and certificate not in new:
-            old_items += [item for item in _enrollment_items(enrollment, certificate, old=True) if item[0] == CERTIFIED]
-        for metric, moment, mode in old_items:
-            deltas[make_key(learner, metric, moment, course_id=course_id, mode=mode)] -= 1
-        for metric, moment, mode in _enrollment_items(enrollment, certificate, old=False):
-            deltas[make_key(learner, metric, moment, course_id=course_id, mode=mode)] += 1
-    apply_deltas(deltas, session.connection())
-
-
-def _rekey_learner(learner, deltas: Counter) -> None:
-    """Sex or birth year corrected: move the learner's figures to the new groups."""
-    from lms.statistics.recount import learner_contributions
-
-    old_sex, old_birth_year = _old(learner, "sex"), _old(learner, "birth_year")
-    for key, count in learner_contributions(learner.id).items():  # the database has the new values
-        deltas[key] += count
-        old_key = (*key[:5], old_sex or "unknown", age_band(old_birth_year, int(key[4][:4])), *key[7:])
-        deltas[old_key] -= count
-
-
-# -- signals --------------------------------------------------------------------------
-
-def _flush(*_args, **_extra) -> None:
-    if _state["counting"]:
-        db.session.flush()
-
-
-def _on_moved(learner, old_commune_id: int, old_village_id: int | None, **_extra) -> None:
-    """Move every contribution of the learner from the old unit to the new one."""
-    if not _state["counting"]:
-        return
-    from lms.statistics.recount import learner_contributions
-    from lms.units.models import Unit
-
-    db.session.flush()
-    old_province_id = db.session.get(Unit, old_commune_id).province_id
-    deltas: Counter = Counter()
-    for key, count in learner_contributions(learner.id).items():
-        deltas[key] += count
-        deltas[(old_province_id, old_commune_id, old_village_id or 0, *key[3:])] -= count
-    apply_deltas(deltas)
-
-
-def _connect_signals() -> None:
-    from lms.certs import events as cert_events
-    from lms.learners import events as learner_events
-    from lms.learning import events as learning_events
-
-    for signal in (learner_events.learner_registered, learning_events.enrolled, learning_events.course_completed,
-                   cert_events.certificate_issued, cert_events.certificate_revoked,
-                   cert_events.certificate_reinstated):
-        signal.connect(_flush, weak=False)
-    learner_events.learner_moved.connect(_on_moved, weak=False)
-
-
-def set_counting(enabled: bool) -> None:
-    """Turn counter writes on or off (the benchmark measures what they cost)."""
-    _state["counting"] = enabled
-
-
-def _track_old_values() -> None:
-    """Load the old value on assignment, so the diff knows what was counted before."""
-    from lms.certs.models import Certificate
-    from lms.learners.models import Learner
-    from lms.learning.models import Enrollment
-
-    def noop(*_args):
-        return None
-
-    for attribute in (Enrollment.started_dt, Enrollment.completed_dt, Enrollment.is_assisted, Enrollment.enrolled_dt,
-                      Certificate.is_revoked, Certificate.issued_dt, Learner.sex, Learner.birth_year):
-        event.listen(attribute, "set", noop, active_history=True)
-
-
-_track_old_values()
-event.listen(Session, "after_flush", _after_flush)
-_connect_signals()
 
 
 # -- targets --------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import Integer, case, cast, delete, func, literal, select
+from sqlalchemy import Integer, bindparam, case, cast, delete, func, literal, select, union_all
 
 from lms.dbsetup import allow_parallel_scans
 from lms.extensions import db
@@ -53,13 +53,13 @@ def _group(learner, month, course_id, mode, metric: str):
             learner.id % SHARDS)
 
 
-def _queries(dialect: str, learner_id: int | None = None):
+def _queries(dialect: str):
     from lms.certs.models import Certificate
     from lms.learners.models import Learner
     from lms.learning.models import Enrollment
 
     def only(query):
-        return query if learner_id is None else query.where(Learner.id == learner_id)
+        return query
 
     month = _month(Learner.registered_dt, dialect)
     mode = case((Learner.registered_by_id.is_(None), SELF_STUDY), else_=ASSISTED)
@@ -78,20 +78,59 @@ def _queries(dialect: str, learner_id: int | None = None):
                .where(Certificate.is_revoked.is_(False)).group_by(*columns))
 
 
-def expected_counters(learner_id: int | None = None) -> Counter:
-    """{key: count} computed from raw rows (of one learner, or of everyone)."""
-    connection = db.session.connection()
-    if learner_id is None:
-        allow_parallel_scans(connection)
+_FILTERED: dict = {}
+
+
+def _filtered(dialect: str, by: str):
+    """The five recount queries as one UNION ALL restricted to some learners (`by` =
+    "learner") or communes ("commune") given as an expanding parameter `ids`: built once
+    per dialect, so the writer's and the check's small recounts cost one round trip."""
+    from lms.learners.models import Learner
+
+    statement = _FILTERED.get((dialect, by))
+    if statement is None:
+        ids = bindparam("ids", expanding=True)
+        column = Learner.id if by == "learner" else Learner.commune_id
+        statement = union_all(*(query.where(column.in_(ids)) for query in _queries(dialect)))
+        _FILTERED[(dialect, by)] = statement
+    return statement
+
+
+def _run_filtered(connection, by: str, ids: list[int]) -> Counter:
     totals: Counter = Counter()
-    for query in _queries(connection.dialect.name, learner_id):
+    statement = _filtered(connection.dialect.name, by)
+    for start in range(0, len(ids), CHUNK):
+        for row in connection.execute(statement, {"ids": ids[start:start + CHUNK]}):
+            totals[tuple(row[:-1])] += row[-1]
+    return totals
+
+
+def expected_counters(learner_id: int | None = None, *, connection=None, commune_ids=None) -> Counter:
+    """{key: count} computed from raw rows (of one learner, of some communes, or of everyone)."""
+    connection = connection or db.session.connection()
+    if learner_id is not None:
+        return _run_filtered(connection, "learner", [learner_id])
+    if commune_ids is not None:
+        return _run_filtered(connection, "commune", sorted(set(commune_ids)))
+    allow_parallel_scans(connection)
+    totals: Counter = Counter()
+    for query in _queries(connection.dialect.name):
         for row in connection.execute(query):
             totals[tuple(row[:-1])] += row[-1]
     return totals
 
 
+CHUNK = 500  # ids per IN (...): below every engine's bound-parameter limit
+
+
+def contributions_of(learner_ids, connection=None) -> Counter:
+    """{key: count} that these learners contribute, from their rows as they are now (the
+    statistics writer's "recount before and after" for writes it cannot diff)."""
+    return _run_filtered(connection or db.session.connection(), "learner", sorted(set(learner_ids)))
+
+
 def learner_contributions(learner_id: int) -> Counter:
-    return expected_counters(learner_id)
+    return contributions_of([learner_id])
 
 
 def expected_rollups(counters: Counter | None = None) -> Counter:

@@ -20,7 +20,7 @@ from lms import cache
 from lms.access import may
 from lms.extensions import db
 from lms.i18n import locale_code, number, percent
-from lms.statistics import charts, exports, operations, queries  # noqa: F401 - operations connects the writer
+from lms.statistics import charts, exports, operations, queries
 from lms.statistics.opendata import open_data
 from lms.units.models import NATION, PROVINCE
 from lms.units.queries import current_unit, unit_by_code
@@ -259,6 +259,15 @@ def set_target(unit_id: int):
     db.session.commit()
     flash(_("Target saved."), "success")
     return redirect(url_for("statistics.show_unit", unit_id=unit.id))
+
+
+@bp.get("/statistics/check")
+@login_required
+def check_page():
+    """The last run of the incremental check (`flask statistics check`) and what differed."""
+    from lms.statistics.check import last_result
+
+    return render_template("statistics/check.html", **last_result(current_user))
 
 
 # -- open data (public) -----------------------------------------------------------------

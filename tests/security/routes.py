@@ -97,6 +97,7 @@ EXPECTED: dict[str, Expect] = {
     "statistics.export_report": Expect(STAFF, objects="unit"),
     "statistics.set_target": Expect(OFFICIALS, objects="unit"),
     "api.show_unit_statistics": Expect(STAFF, objects="unit", api=True),
+    "statistics.check_page": Expect(frozenset({"national_admin"})),
     # API (bearer tokens)
     "api.show_openapi": Expect(EVERYONE, api=True), "api.create_token": Expect(EVERYONE, api=True),
     "api.revoke_current_token": Expect(LOGGED_IN, api=True),

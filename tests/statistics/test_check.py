@@ -1,0 +1,116 @@
+"""The incremental check: unit by unit, newest changes first, bounded in time, and a
+repair that rewrites only the units that differ (issue 14.3)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlalchemy import select
+
+from lms.extensions import db
+from lms.learning.operations import record_lesson_progress
+from lms.statistics.check import check_communes, communes_by_recent_change, last_run, run_differences
+from lms.statistics.models import StatCounter, StatRollup
+from lms.statistics.recount import compare, stored_counters, stored_rollups
+from tests.statistics.conftest import new_learner
+
+
+def _activity(communes, course):
+    for commune in communes:
+        learner = new_learner(commune)
+        record_lesson_progress(learner, course.lessons[0], 100)
+    db.session.flush()
+
+
+def _bump_counter(commune, by: int = 3) -> None:
+    row = db.session.scalar(select(StatCounter).where(StatCounter.commune_id == commune.id).limit(1))
+    row.value += by
+    db.session.flush()
+
+
+def _bump_rollup(unit_id: int, by: int = 2) -> None:
+    row = db.session.scalar(select(StatRollup).where(StatRollup.unit_id == unit_id,
+                                                     ~StatRollup.dimension.startswith("unit:")).limit(1))
+    row.value += by
+    db.session.flush()
+
+
+def test_a_clean_database_has_no_differences(communes, course):
+    _activity(communes, course)
+    run = check_communes(seconds=600)
+    assert run.units_checked == run.units_total > 3000  # every commune, province and the nation
+    assert run.differences == 0 and last_run().id == run.id
+
+
+def test_units_changed_last_are_checked_first(communes, course):
+    check_communes(seconds=600)  # everything checked once
+    new_learner(communes[2])
+    db.session.flush()
+    order = communes_by_recent_change(db.session.connection())
+    assert order[0][:2] == (communes[2].id, "commune")
+    assert order[1][:2] == (communes[2].province_id, "province") and order[2][1] == "nation"
+    run = check_communes(seconds=0.001)  # a tiny budget still checks the newest change
+    assert run.units_checked >= 1 and run.units_checked < run.units_total
+
+
+def test_a_differing_commune_is_found_reported_and_repaired_alone(communes, course):
+    _activity(communes, course)
+    _bump_counter(communes[0])
+    assert compare() != []
+    run = check_communes(seconds=600)
+    assert run.units_differing >= 1
+    assert {d.unit_id for d in run_differences(run) if d.table_name == "stat_counters"} == {communes[0].id}
+    before_counters, before_rollups = stored_counters(), stored_rollups()
+    repair = check_communes(seconds=600, repair=True)
+    assert repair.differences == run.differences and compare() == []
+    changed = {key for key in before_counters.keys() | stored_counters().keys()
+               if before_counters[key] != stored_counters()[key]}
+    assert {key[1] for key in changed} == {communes[0].id}  # only the commune that differed was rewritten
+    moved = Counter(stored_rollups())
+    moved.subtract(before_rollups)
+    assert {key[0] for key, value in moved.items() if value} <= {0, communes[0].province_id, communes[0].id}
+    assert check_communes(seconds=600).differences == 0
+
+
+def test_rollup_rows_of_a_province_and_the_nation_are_checked_and_repaired(communes, course):
+    _activity(communes, course)
+    _bump_rollup(communes[2].province_id)
+    _bump_rollup(0)
+    run = check_communes(seconds=600)
+    assert {(d.unit_id, d.table_name) for d in run_differences(run)} == {
+        (communes[2].province_id, "stat_rollups"), (0, "stat_rollups")}
+    check_communes(seconds=600, repair=True)
+    assert compare() == []
+
+
+def test_the_command_reports_then_repairs(app, communes, course):
+    _activity(communes, course)
+    _bump_counter(communes[1])
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["statistics", "check", "--seconds", "600"])
+    assert result.exit_code == 1 and "rows differ in" in result.output, result.output
+    result = runner.invoke(args=["statistics", "check", "--seconds", "600", "--repair"])
+    assert result.exit_code == 0 and "repaired" in result.output
+    assert compare() == []
+    result = runner.invoke(args=["statistics", "check", "--seconds", "0"])
+    assert result.exit_code == 2 and "above zero" in result.output
+
+
+def test_the_page_shows_the_last_run_to_national_administrators_only(app, client, login, make, communes, course):
+    from tests.conftest import Factory, post_form
+
+    _activity(communes, course)
+    _bump_counter(communes[0])
+    check_communes(seconds=600)
+    official, other = make.staff("province_official"), app.test_client()
+    post_form(other, "/login", {"login": official.login_name, "password": Factory.password})
+    assert other.get("/statistics/check").status_code == 403
+    admin = make.staff("national_admin")
+    login(admin)
+    page = client.get("/statistics/check").get_data(as_text=True)
+    assert "Kiểm tra số liệu thống kê" in page and 'id="differences"' in page and communes[0].name in page
+    assert "flask statistics check --repair" in page
+    admin.locale = "en"
+    db.session.flush()
+    english = client.get("/statistics/check").get_data(as_text=True)
+    assert "Statistics check" in english and "rows differ in" in english
