@@ -40,6 +40,7 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "print_certificates": frozenset({TEAM_MEMBER, COMMUNE_OFFICIAL}),
     "read_audit": frozenset({COMMUNE_OFFICIAL, PROVINCE_OFFICIAL, NATIONAL_ADMIN}),
     "manage_staff": frozenset({NATIONAL_ADMIN}),
+    "review_quality_flags": frozenset({COMMUNE_OFFICIAL, PROVINCE_OFFICIAL, NATIONAL_ADMIN}),
 }
 
 

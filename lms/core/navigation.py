@@ -19,6 +19,7 @@ MENU = [
     ("certs.issued", _l("Certificates"), lambda user: may(user, "read_learners")),
     ("units.villages", _l("Villages"), lambda user: may(user, "manage_villages")),
     ("statistics.dashboard", _l("Statistics"), lambda user: may(user, "read_statistics")),
+    ("quality.flags", _l("Data quality"), lambda user: may(user, "review_quality_flags")),
 ]
 
 

@@ -51,13 +51,16 @@ def _table(name: str, title: str, first: str, rows: list[list]) -> Table:
                  ["text", *(["count"] * len(METRICS)), RATE, RATE], rows)
 
 
-def dashboard_tables(board: Dashboard, locale: str) -> dict[str, Table]:
-    """Every table of the statistics page of one unit, in display order."""
+def dashboard_tables(board: Dashboard, locale: str, flagged=None) -> dict[str, Table]:
+    """Every table of the statistics page of one unit, in display order. With `flagged`
+    (lms.quality.queries.FlaggedCounts) the units table ends with each unit's flagged learners."""
     tables = {}
     if board.children:
         tables["units"] = _table("units", _("Units in {unit}").format(unit=board.unit.name), _("Unit"), [
             [row.unit.name if row.unit else _("No village given"), *_figure_cells(row.figures)]
             for row in board.children])
+        if flagged is not None:
+            _add_flagged(tables["units"], board, flagged)
     tables["months"] = _table("months", _("By month"), _("Month"),
                               [[month, *_figure_cells(figures)] for month, figures in board.months])
     tables["courses"] = _table("courses", _("By course"), _("Course"),
@@ -67,6 +70,13 @@ def dashboard_tables(board: Dashboard, locale: str) -> dict[str, Table]:
     tables["groups"] = _table("groups", _("By group"), _("Group"),
                               [[labels[key], *_figure_cells(figures)] for key, figures in groups])
     return tables
+
+
+def _add_flagged(table: Table, board: Dashboard, flagged) -> None:
+    table.headers.append(_("Flagged learners"))
+    table.kinds.append("count")
+    for row, cells in zip(board.children, table.rows, strict=True):
+        cells.append(flagged.of(row.unit.id if row.unit else None))
 
 
 def _plain(value, kind: str):

@@ -38,6 +38,7 @@ from lms.audit.models import AuditEvent
 from lms.audit.operations import record
 from lms.db import utcnow
 from lms.errors import DomainError
+from lms.quality.operations import check_import
 from lms.extensions import db
 from lms.learners import events
 from lms.learners.consent import LEARNING, TEXTS
@@ -446,6 +447,7 @@ def commit_import_steps(staged: LearnerImport, member, locale: str) -> Generator
     # Personal data is no longer needed here; the ids are, to print the login cards.
     staged.payload = {**staged.payload, "rows": [], "learner_ids": learner_ids}
     record("learner.import", actor=member, unit_id=commune.id, import_id=staged.id, created=len(rows))
+    check_import(staged.id, learner_ids)  # data-quality flags: generated-looking rows, duplicates
     return len(rows)
 
 

@@ -1,0 +1,73 @@
+"""Reading data-quality flags: the list an official reviews, and the counts dashboards
+and exports show beside their figures.
+
+Who sees which flag is decided by `lms.access` alone: the list joins the learner and
+filters on `scope_units(user).learner_filter()`. Dashboards count from the flags' own
+copies of the learner's units (one index range, never the learners table), and count
+a learner once however many flags they have; a flag confirmed genuine no longer counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Select, func, select
+
+from lms.access import scope_units
+from lms.extensions import db
+from lms.learners.models import Learner
+from lms.quality.models import COUNTED, KINDS, STATUSES, QualityFlag
+from lms.units.models import COMMUNE, NATION, PROVINCE, VILLAGE
+
+
+def flags_query(user, *, status: str = "open", kind: str = "") -> Select:
+    """(flag, learner) rows the user may see, newest first; `status` 'all' for every one."""
+    query = (select(QualityFlag, Learner).join(Learner, Learner.id == QualityFlag.learner_id)
+             .where(scope_units(user).learner_filter(), Learner.is_deleted.is_(False)))
+    if status in STATUSES:
+        query = query.where(QualityFlag.status == status)
+    if kind in KINDS:
+        query = query.where(QualityFlag.kind == kind)
+    return query.order_by(QualityFlag.created_dt.desc(), QualityFlag.id.desc())
+
+
+@dataclass(frozen=True)
+class FlaggedCounts:
+    """Learners with a flag not confirmed genuine: in the unit, and per unit below it."""
+
+    total: int = 0
+    children: dict[int | None, int] = field(default_factory=dict)
+
+    def of(self, unit_id: int | None) -> int:
+        return self.children.get(unit_id, 0)
+
+
+_GROUPS = {NATION: (None, QualityFlag.province_id), PROVINCE: (QualityFlag.province_id, QualityFlag.commune_id),
+           COMMUNE: (QualityFlag.commune_id, QualityFlag.village_id), VILLAGE: (QualityFlag.village_id, None)}
+
+
+def flagged_counts(unit) -> FlaggedCounts:
+    """How many learners of `unit` (and of each unit directly below it) are flagged, in one
+    query over the flags' unit index."""
+    own, child = _GROUPS[unit.level]
+    conditions = [QualityFlag.status.in_(COUNTED)]
+    if own is not None:
+        conditions.append(own == unit.id)
+    if child is None:
+        total = db.session.scalar(select(func.count(func.distinct(QualityFlag.learner_id))).where(*conditions))
+        return FlaggedCounts(total or 0)
+    rows = db.session.execute(select(child, func.count(func.distinct(QualityFlag.learner_id)))
+                              .where(*conditions).group_by(child)).all()
+    children = {unit_id: count for unit_id, count in rows}
+    return FlaggedCounts(sum(children.values()), children)
+
+
+def flags_of(learner_ids: list[int]) -> dict[int, list[str]]:
+    """{learner id: kinds of their flags not confirmed genuine} (for exports)."""
+    found: dict[int, list[str]] = {}
+    for start in range(0, len(learner_ids), 500):
+        for learner_id, kind in db.session.execute(select(QualityFlag.learner_id, QualityFlag.kind).where(
+                QualityFlag.learner_id.in_(learner_ids[start:start + 500]), QualityFlag.status.in_(COUNTED))
+                .order_by(QualityFlag.learner_id, QualityFlag.kind).distinct()):
+            found.setdefault(learner_id, []).append(kind)
+    return found
