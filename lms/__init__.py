@@ -99,8 +99,8 @@ def configure_blueprints(app: Flask) -> None:
     from lms.core.views import bp as core_bp
     from lms.extensions import csrf
     from lms.learning.views import bp as learning_bp
-    from lms.quality.views import bp as quality_bp
     from lms.numbers import IdConverter
+    from lms.quality.views import bp as quality_bp
     from lms.statistics.views import bp as statistics_bp
     from lms.team.views import bp as team_bp
     from lms.units.views import bp as units_bp

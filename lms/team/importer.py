@@ -38,7 +38,6 @@ from lms.audit.models import AuditEvent
 from lms.audit.operations import record
 from lms.db import utcnow
 from lms.errors import DomainError
-from lms.quality.operations import check_import
 from lms.extensions import db
 from lms.learners import events
 from lms.learners.consent import LEARNING, TEXTS
@@ -46,6 +45,7 @@ from lms.learners.identity import MESSAGES as ID_MESSAGES
 from lms.learners.identity import check_national_id, national_id_hash
 from lms.learners.models import FEMALE, MALE, Consent, Learner
 from lms.learners.operations import NAME_MESSAGES, current_consent_version, validate_name
+from lms.quality.operations import check_import
 from lms.team import queries, tables
 from lms.team.models import IMPORTED, PENDING, LearnerImport
 from lms.team.operations import new_usernames
