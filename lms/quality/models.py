@@ -14,10 +14,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.db import UTCDateTime, utcnow
 from lms.extensions import db
+from lms.learners.models import Learner
 
 FAST_COURSE, FAST_QUIZ, HELPER_BURST, DUPLICATE, GENERATED_IMPORT = (
     "fast_course", "fast_quiz", "helper_burst", "duplicate", "generated_import")
@@ -47,3 +48,5 @@ class QualityFlag(db.Model):
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), comment="Official who reviewed it")
     reviewed_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    learner: Mapped[Learner] = relationship(foreign_keys=[learner_id])

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import Select, func, select
+from sqlalchemy.orm import contains_eager
 
 from lms.access import scope_units
 from lms.extensions import db
@@ -21,8 +22,8 @@ from lms.units.models import COMMUNE, NATION, PROVINCE, VILLAGE
 
 
 def flags_query(user, *, status: str = "open", kind: str = "") -> Select:
-    """(flag, learner) rows the user may see, newest first; `status` 'all' for every one."""
-    query = (select(QualityFlag, Learner).join(Learner, Learner.id == QualityFlag.learner_id)
+    """Flags (with their learner) the user may see, newest first; `status` 'all' for every one."""
+    query = (select(QualityFlag).join(QualityFlag.learner).options(contains_eager(QualityFlag.learner))
              .where(scope_units(user).learner_filter(), Learner.is_deleted.is_(False)))
     if status in STATUSES:
         query = query.where(QualityFlag.status == status)

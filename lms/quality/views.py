@@ -26,10 +26,10 @@ def _names(rows) -> dict:
     from lms.learners.models import Learner
     from lms.learning.models import Course
 
-    reasons_of = [flag.reason or {} for flag, _learner in rows]
+    reasons_of = [flag.reason or {} for flag in rows]
     course_ids = {r["course_id"] for r in reasons_of if "course_id" in r}
-    helper_ids = {r["helper_id"] for flag, _l in rows if flag.kind == HELPER_BURST for r in [flag.reason or {}]}
-    other_ids = {r["other_id"] for flag, _l in rows if flag.kind == DUPLICATE for r in [flag.reason or {}]}
+    helper_ids = {r["helper_id"] for flag in rows if flag.kind == HELPER_BURST for r in [flag.reason or {}]}
+    other_ids = {r["other_id"] for flag in rows if flag.kind == DUPLICATE for r in [flag.reason or {}]}
     locale, scope = locale_code(), scope_units(current_user)
     names: dict = {"course": {}, "helper": {}, "learner": {}}
     if course_ids:
@@ -54,7 +54,7 @@ def flags():
     page = paginate(queries.flags_query(current_user, status=status, kind=kind), page=page_number(request.args),
                     per_page=PER_PAGE)
     names = _names(page.items)
-    items = [(flag, learner, reasons.describe(flag, names)) for flag, learner in page.items]
+    items = [(flag, flag.learner, reasons.describe(flag, names)) for flag in page.items]
     args = {k: v for k, v in (("status", status), ("kind", kind)) if v}
     return render_template("quality/flags.html", page=page, items=items, status=status, kind=kind, args=args,
                            statuses=STATUSES, kinds=KINDS, kind_label=reasons.kind_label,
