@@ -184,9 +184,10 @@ def check_fast_quiz(attempt) -> int:
     return add_flags([_flag_row(learner, FAST_QUIZ, f"attempt:{attempt.id}", reason, utcnow())])
 
 
-def check_helper(helper_id: int, now: datetime | None = None) -> int:
+def check_helper(helper_id: int, now: datetime | None = None, learner_id: int | None = None) -> int:
     """Flag every learner a helper completed a course for, once the helper passed quizzes of
-    HELPER_COMPLETIONS (learner, course) pairs within the window."""
+    HELPER_COMPLETIONS (learner, course) pairs within the window. `learner_id`: whose
+    completion this is (None, from the scan: every learner of the window)."""
     now = now or utcnow()
     since = now - timedelta(minutes=thresholds.HELPER_WINDOW_MINUTES)
     pairs = db.session.execute(select(QuizAttempt.learner_id, QuizAttempt.course_id).where(
@@ -195,8 +196,11 @@ def check_helper(helper_id: int, now: datetime | None = None) -> int:
     if len(pairs) < thresholds.HELPER_COMPLETIONS:
         return 0
     reason = {"helper_id": helper_id, "completions": len(pairs), "minutes": thresholds.HELPER_WINDOW_MINUTES}
-    learners = db.session.scalars(select(Learner).where(
-        Learner.id.in_({learner_id for learner_id, _course in pairs}), Learner.is_deleted.is_(False))).all()
+    # Above the threshold, the completions before this one were flagged by the previous check
+    # (its window held all of them): only this learner is new.
+    chosen = {learner_id for learner_id, _course in pairs} if len(pairs) == thresholds.HELPER_COMPLETIONS or \
+        learner_id is None else {learner_id}
+    learners = db.session.scalars(select(Learner).where(Learner.id.in_(chosen), Learner.is_deleted.is_(False))).all()
     return add_flags([_flag_row(learner, HELPER_BURST, f"helper:{helper_id}", reason, now) for learner in learners])
 
 
@@ -391,7 +395,7 @@ def _on_course_completed(enrollment, helper=None, **_extra) -> None:
         return
     check_fast_course(enrollment)
     if helper is not None:
-        check_helper(helper.id)
+        check_helper(helper.id, learner_id=enrollment.learner_id)
 
 
 def _on_quiz_submitted(attempt, **_extra) -> None:

@@ -72,6 +72,12 @@ def test_one_helper_completing_many_courses_flags_each_learner(make):
         assert flag.subject == f"helper:{helper.id}"
         assert flag.reason == {"helper_id": helper.id, "completions": thresholds.HELPER_COMPLETIONS,
                                "minutes": thresholds.HELPER_WINDOW_MINUTES}
+    late = make.learner().learner
+    complete_course(late, slow=True, helper=helper)  # above the threshold: this learner too
+    assert flags_of(late, HELPER_BURST)[0].reason["completions"] == thresholds.HELPER_COMPLETIONS + 1
+    alone = make.learner().learner
+    complete_course(alone, slow=True)  # without the helper: not theirs
+    assert flags_of(alone) == []
 
 
 def test_same_name_birth_year_and_commune_flags_both_at_commit(make):
@@ -132,7 +138,7 @@ def test_import_with_sequential_phones_is_flagged(client, make, login):
 def test_import_with_one_birth_year_is_flagged(client, make, login):
     login(make.staff("team_member"))
     phones = [f"09{(7919 * i * i + 3) % 10**8:08d}" for i in range(1, len(GIVEN) + 1)]
-    learners = _import(client, [(f"Trần Thị {name}", 1970, "Nữ", phone) for name, phone in zip(GIVEN, phones)])
+    learners = _import(client, [(f"Trần Thị {name}", 1970, "Nữ", phone) for name, phone in zip(GIVEN, phones, strict=True)])
     flag = flags_of(learners[0], GENERATED_IMPORT)[0]
     assert flag.reason["same_year_rows"] == len(GIVEN) and flag.reason["year"] == 1970
     assert flag.reason["sequential_phones"] == 0
@@ -142,7 +148,7 @@ def test_import_of_real_looking_rows_is_not_flagged(client, make, login):
     login(make.staff("team_member"))
     phones = [f"09{(7919 * i * i + 3) % 10**8:08d}" for i in range(1, len(GIVEN) + 1)]
     rows = [(f"Trần Văn {name}", 1940 + (i * 7) % 50, "Nam", phone)
-            for i, (name, phone) in enumerate(zip(GIVEN, phones))]
+            for i, (name, phone) in enumerate(zip(GIVEN, phones, strict=True))]
     learners = _import(client, rows)
     assert len(learners) == len(GIVEN) and not any(flags_of(x) for x in learners)
 
