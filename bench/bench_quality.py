@@ -127,15 +127,29 @@ def _questions(course):
 
 
 def alternate(app, rounds: int, measure, label: str) -> dict[str, list[float]]:
+    from sqlalchemy import event
+
+    from lms.extensions import db
     from lms.quality.operations import set_flagging
 
     times: dict[str, list[float]] = {"off": [], "on": []}
+    statements = {"off": 0, "on": 0}
+    seen = []
+
+    def count(*_args) -> None:
+        seen.append(1)
+
+    event.listen(db.engine, "before_cursor_execute", count)
     for round_number in range(rounds):
         order = ("off", "on") if round_number % 2 == 0 else ("on", "off")
         for mode in order:
             set_flagging(app, mode == "on")
+            seen.clear()
             times[mode].append(measure())
+            statements[mode] += len(seen)
+    event.remove(db.engine, "before_cursor_execute", count)
     set_flagging(app, True)
+    print(f"{label}: SQL statements off {statements['off'] / rounds:.0f}, on {statements['on'] / rounds:.0f} a round")
     off, on = statistics.median(times["off"]), statistics.median(times["on"])
     print(f"{label}: off {off * 1000:.1f} ms, on {on * 1000:.1f} ms, ratio {on / off:.3f} "
           f"(off {min(times['off']) * 1000:.1f}–{max(times['off']) * 1000:.1f}, "

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
@@ -163,12 +163,23 @@ def check_fast_course(enrollment) -> int:
 def quiz_opened(learner_id: int, course: Course, attempt_id: int | None) -> datetime | None:
     """When the quiz could first be opened for this attempt: the later of the last lesson
     completed and the previous attempt submitted."""
-    last_lesson = db.session.scalar(select(func.max(LessonProgress.completed_dt)).where(
-        LessonProgress.learner_id == learner_id, LessonProgress.lesson_id.in_([x.id for x in course.lessons])))
-    previous = db.session.scalar(select(func.max(QuizAttempt.submitted_dt)).where(
-        QuizAttempt.learner_id == learner_id, QuizAttempt.course_id == course.id, QuizAttempt.id != attempt_id))
+    last_lesson = select(func.max(LessonProgress.completed_dt)).where(
+        LessonProgress.learner_id == learner_id,
+        LessonProgress.lesson_id.in_([x.id for x in course.lessons])).scalar_subquery()
+    previous = select(func.max(QuizAttempt.submitted_dt)).where(
+        QuizAttempt.learner_id == learner_id, QuizAttempt.course_id == course.id,
+        QuizAttempt.id != attempt_id).scalar_subquery()
+    # One statement for both; the values come back as text on SQLite, so through the column type.
+    last_lesson, previous = (_as_moment(value) for value in db.session.execute(select(
+        last_lesson.label("lesson"), previous.label("attempt"))).one())
     moments = [moment for moment in (last_lesson, previous) if moment is not None]
     return max(moments) if moments else None
+
+
+def _as_moment(value) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)  # SQLite: MAX() of a DATETIME is text
 
 
 def check_fast_quiz(attempt) -> int:
@@ -404,7 +415,7 @@ def _on_quiz_submitted(attempt, **_extra) -> None:
 
 
 def _on_registered(learner, **_extra) -> None:
-    if _enabled():
+    if _enabled() and learner.birth_year is not None and learner.name_folded:  # else nothing can match
         db.session.info.setdefault(PENDING_KEY, set()).add(learner.id)
 
 
