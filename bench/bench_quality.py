@@ -197,6 +197,7 @@ def dashboards(app, db, pages: int, rounds: int) -> None:
     db.session.commit()
     units = {"nation": nation.id, "province": unit_by_code("province", "01").id,
              "commune": unit_by_code("commune", "00070").id}
+    db.session.commit()  # this context's transaction (BEGIN IMMEDIATE outside requests) must not block the pages
     client = app.test_client()
     login_page = client.get("/login").get_data(as_text=True)
     import re
@@ -226,12 +227,15 @@ def dashboards(app, db, pages: int, rounds: int) -> None:
               f"(on {min(p95['on']) * 1000:.2f}–{max(p95['on']) * 1000:.2f})")
         record(f"dashboard {level} page p95 with the flagged count ({db.engine.dialect.name})", "≤ 10 ms",
                round(on * 1000, 2), "ms", reference=round(off * 1000, 2), ratio=round(on / off, 3), met=on <= 0.010)
-        start = time.perf_counter()
-        with app.app_context():
-            from lms.units.models import Unit
+        from lms.units.models import Unit
 
-            counted = quality_queries.flagged_counts(db.session.get(Unit, unit_id))
-        print(f"  flagged_counts({level}) = {counted.total} in {(time.perf_counter() - start) * 1000:.2f} ms")
+        unit = db.session.get(Unit, unit_id)
+        quality_queries.forget_flagged_counts()
+        start = time.perf_counter()
+        counted = quality_queries.flagged_counts(unit)
+        print(f"  flagged_counts({level}) = {counted.total}: the query alone (not kept) "
+              f"{(time.perf_counter() - start) * 1000:.2f} ms")
+        db.session.commit()
 
 
 def main() -> None:

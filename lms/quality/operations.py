@@ -47,6 +47,7 @@ from lms.quality.models import (
     PROBLEM,
     QualityFlag,
 )
+from lms.quality.queries import forget_flagged_counts
 
 PENDING_KEY = "quality_registered"  # session.info: learners registered in this transaction
 CHUNK = 500
@@ -139,6 +140,8 @@ def add_flags(rows: list[dict]) -> int:
     statement = insert_skipping_duplicates(QualityFlag.__table__, ("kind", "learner_id", "subject"))
     for start in range(0, len(rows), CHUNK):
         added += len(db.session.scalars(statement.returning(QualityFlag.id), rows[start:start + CHUNK]).all())
+    if added:
+        forget_flagged_counts()
     return added
 
 
@@ -257,6 +260,8 @@ def check_import(import_id: int, learner_ids: list[int]) -> int:
     duplicates among them (so the commit-time duplicate check skips them)."""
     from lms.accounts.models import User
 
+    if not _enabled():
+        return 0
     pending = db.session.info.get(PENDING_KEY)
     if pending:
         pending.difference_update(learner_ids)
@@ -393,6 +398,7 @@ def review_flag(flag_id: int, status: str, *, actor) -> QualityFlag:
         raise QualityError("flag-status-invalid", _l("Choose genuine or problem."))
     previous = flag.status
     flag.status, flag.reviewed_by_id, flag.reviewed_dt = status, actor.id, utcnow()
+    forget_flagged_counts()
     record("quality.review", actor=actor, learner=learner, flag_id=flag.id, kind=flag.kind, status=status,
            previous=previous)
     db.session.flush()
@@ -435,11 +441,13 @@ def _on_deleted(learner, **_extra) -> None:  # always, even with flagging off
     db.session.execute(delete(QualityFlag).where(or_(
         QualityFlag.learner_id == learner.id,
         and_(QualityFlag.kind == DUPLICATE, QualityFlag.subject == f"learner:{learner.id}"))))
+    forget_flagged_counts()
 
 
 def _on_moved(learner, **_extra) -> None:
     db.session.execute(update(QualityFlag).where(QualityFlag.learner_id == learner.id).values(
         province_id=learner.province_id, commune_id=learner.commune_id, village_id=learner.village_id))
+    forget_flagged_counts()
 
 
 def configure(app) -> None:
