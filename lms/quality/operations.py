@@ -426,13 +426,11 @@ def _on_registered(learner, **_extra) -> None:
 
 
 def _before_commit(session: Session) -> None:
+    """Also on a savepoint's commit, and ids of a rolled-back registration may remain: the
+    check finds nothing for rows that do not exist, and skips findings already stored."""
     pending = session.info.pop(PENDING_KEY, None)
     if pending and _enabled():
         check_duplicates(pending)
-
-
-def _after_rollback(session: Session) -> None:
-    session.info.pop(PENDING_KEY, None)
 
 
 def _on_deleted(learner, **_extra) -> None:  # always, even with flagging off
@@ -462,9 +460,8 @@ def configure(app) -> None:
     learner_events.learner_registered.connect(_on_registered, weak=False)
     learner_events.learner_deleted.connect(_on_deleted, weak=False)
     learner_events.learner_moved.connect(_on_moved, weak=False)
-    for name, receiver in (("before_commit", _before_commit), ("after_rollback", _after_rollback)):
-        if not event.contains(Session, name, receiver):
-            event.listen(Session, name, receiver)
+    if not event.contains(Session, "before_commit", _before_commit):
+        event.listen(Session, "before_commit", _before_commit)
 
 
 def set_flagging(app, enabled: bool) -> None:
