@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, delete, event, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, event, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from lms import cache
@@ -146,17 +146,51 @@ def add_flags(rows: list[dict]) -> int:
 
 
 # -- checks on write -------------------------------------------------------------------
+# Their statements are built once per process, with parameters: building them (aliases,
+# subqueries) cost more CPU than running them, and these run inside writes.
+
+_STATEMENTS: dict[str, object] = {}
+
+
+def _statement(name: str, build):
+    found = _STATEMENTS.get(name)
+    if found is None:
+        found = _STATEMENTS[name] = build()
+    return found
+
+
+def _progress_statement():
+    return select(LessonProgress.lesson_id, LessonProgress.time_spent_seconds, LessonProgress.first_seen_dt,
+                  LessonProgress.completed_dt).where(
+        LessonProgress.learner_id == bindparam("learner_id"),
+        LessonProgress.lesson_id.in_(bindparam("lesson_ids", expanding=True)))
+
+
+def _opened_statement():
+    last_lesson = select(func.max(LessonProgress.completed_dt)).where(
+        LessonProgress.learner_id == bindparam("learner_id"),
+        LessonProgress.lesson_id.in_(bindparam("lesson_ids", expanding=True))).scalar_subquery()
+    previous = select(func.max(QuizAttempt.submitted_dt)).where(
+        QuizAttempt.learner_id == bindparam("learner_id"), QuizAttempt.course_id == bindparam("course_id"),
+        QuizAttempt.id != bindparam("attempt_id")).scalar_subquery()
+    return select(last_lesson.label("lesson"), previous.label("attempt"))
+
+
+def _pairs_statement():
+    new, other = aliased(Learner, name="new_learner"), aliased(Learner, name="other_learner")
+    return select(new, other).join(other, and_(
+        other.commune_id == new.commune_id, other.name_folded == new.name_folded,
+        other.birth_year == new.birth_year, other.id != new.id, other.is_deleted.is_(False))).where(
+        new.id.in_(bindparam("ids", expanding=True)), new.is_deleted.is_(False), new.birth_year.is_not(None),
+        new.name_folded != "")
 
 def check_fast_course(enrollment) -> int:
     course = enrollment.course
     learner = db.session.get(Learner, enrollment.learner_id)
     if learner is None or learner.is_deleted:
         return 0
-    rows = db.session.execute(select(
-        LessonProgress.lesson_id, LessonProgress.time_spent_seconds, LessonProgress.first_seen_dt,
-        LessonProgress.completed_dt).where(
-        LessonProgress.learner_id == learner.id,
-        LessonProgress.lesson_id.in_([lesson.id for lesson in course.lessons]))).all()
+    rows = db.session.execute(_statement("progress", _progress_statement), {
+        "learner_id": learner.id, "lesson_ids": [lesson.id for lesson in course.lessons]}).all()
     reason = fast_course_reason(course, rows)
     if reason is None:
         return 0
@@ -166,15 +200,10 @@ def check_fast_course(enrollment) -> int:
 def quiz_opened(learner_id: int, course: Course, attempt_id: int | None) -> datetime | None:
     """When the quiz could first be opened for this attempt: the later of the last lesson
     completed and the previous attempt submitted."""
-    last_lesson = select(func.max(LessonProgress.completed_dt)).where(
-        LessonProgress.learner_id == learner_id,
-        LessonProgress.lesson_id.in_([x.id for x in course.lessons])).scalar_subquery()
-    previous = select(func.max(QuizAttempt.submitted_dt)).where(
-        QuizAttempt.learner_id == learner_id, QuizAttempt.course_id == course.id,
-        QuizAttempt.id != attempt_id).scalar_subquery()
-    # One statement for both; the values come back as text on SQLite, so through the column type.
-    last_lesson, previous = (_as_moment(value) for value in db.session.execute(select(
-        last_lesson.label("lesson"), previous.label("attempt"))).one())
+    # One statement for both; MAX() comes back as text on SQLite, hence _as_moment.
+    last_lesson, previous = (_as_moment(value) for value in db.session.execute(
+        _statement("opened", _opened_statement), {"learner_id": learner_id, "lesson_ids": [x.id for x in course.lessons],
+                                                   "course_id": course.id, "attempt_id": attempt_id or 0}).one())
     moments = [moment for moment in (last_lesson, previous) if moment is not None]
     return max(moments) if moments else None
 
@@ -229,12 +258,7 @@ def check_duplicates(learner_ids: Iterable[int]) -> int:
     """Flag both learners of each pair with the same folded name, birth year and commune."""
     ids, now, rows = sorted(set(learner_ids)), utcnow(), []
     for start in range(0, len(ids), CHUNK):
-        new, other = aliased(Learner), aliased(Learner)
-        pairs = db.session.execute(select(new, other).join(other, and_(
-            other.commune_id == new.commune_id, other.name_folded == new.name_folded,
-            other.birth_year == new.birth_year, other.id != new.id, other.is_deleted.is_(False))).where(
-            new.id.in_(ids[start:start + CHUNK]), new.is_deleted.is_(False), new.birth_year.is_not(None),
-            new.name_folded != "")).all()
+        pairs = db.session.execute(_statement("pairs", _pairs_statement), {"ids": ids[start:start + CHUNK]}).all()
         rows += _pair_rows([(a, b) for a, b in pairs] + [(b, a) for a, b in pairs], "name_year_commune", now)
     return add_flags(rows)
 
