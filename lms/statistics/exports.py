@@ -139,7 +139,8 @@ def to_pdf(title: str, subtitle: str, tables: list[Table], format_cell) -> bytes
         story += [Paragraph(_escape(table.title), ParagraphStyle("t", parent=heading, fontSize=12)), Spacer(0, 4)]
         data = [[Paragraph(_escape(h), normal) for h in table.headers]]
         data += [[format_cell(v, k) for v, k in zip(row, table.kinds, strict=True)] for row in table.rows]
-        pdf_table = PdfTable(data, repeatRows=1, colWidths=[190] + [80] * (len(table.headers) - 1))
+        number_width = min(80, (document.width - 190) / (len(table.headers) - 1))  # the flagged column must fit too
+        pdf_table = PdfTable(data, repeatRows=1, colWidths=[190] + [number_width] * (len(table.headers) - 1))
         pdf_table.setStyle([("FONT", (0, 0), (-1, -1), FONT_REGULAR, 9), ("ALIGN", (1, 1), (-1, -1), "RIGHT"),
                             ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black),
                             ("LINEBELOW", (0, 1), (-1, -1), 0.25, colors.grey)])

@@ -3,6 +3,8 @@ and the flag column of the exports."""
 
 import csv
 import io
+import shutil
+import subprocess
 
 import pytest
 from sqlalchemy import select
@@ -113,3 +115,15 @@ def test_the_team_export_carries_the_flags(client, make, login, flagged):
     by_name = {row[0]: row[-1] for row in rows[1:]}
     assert "Học xong khóa học quá nhanh" in by_name["Phạm Văn Nhanh"]
     assert by_name["Võ Thị Chậm"] == ""
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) not installed")
+def test_the_printed_report_carries_the_flagged_column(client, make, login, flagged):
+    db.session.commit()
+    login(make.staff("province_official"))
+    pdf = client.get(f"/statistics/units/{flagged.province_id}/report.pdf").get_data()
+    text = subprocess.run(["pdftotext", "-raw", "-enc", "UTF-8", "-", "-"], input=pdf, capture_output=True,
+                          check=True).stdout.decode()
+    assert "Người học bị gắn cờ" in " ".join(text.split())
+    line = next(line for line in text.splitlines() if line.startswith(flagged.commune.name))
+    assert line.split()[-1] == "1"
