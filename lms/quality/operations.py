@@ -18,8 +18,10 @@ the unit copies (`learner_moved`).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
@@ -176,9 +178,22 @@ def _opened_statement():
     return select(last_lesson.label("lesson"), previous.label("attempt"))
 
 
+_PLACE = ("id", "province_id", "commune_id", "village_id")
+
+
+class _Placed(NamedTuple):
+    """A learner as a flag needs them: id and units."""
+
+    id: int
+    province_id: int
+    commune_id: int
+    village_id: int | None
+
+
 def _pairs_statement():
     new, other = aliased(Learner, name="new_learner"), aliased(Learner, name="other_learner")
-    return select(new, other).join(other, and_(
+    columns = [getattr(alias, name) for alias in (new, other) for name in _PLACE]  # plain rows, no ORM objects
+    return select(*columns).join(other, and_(
         other.commune_id == new.commune_id, other.name_folded == new.name_folded,
         other.birth_year == new.birth_year, other.id != new.id, other.is_deleted.is_(False))).where(
         new.id.in_(bindparam("ids", expanding=True)), new.is_deleted.is_(False), new.birth_year.is_not(None),
@@ -258,7 +273,8 @@ def check_duplicates(learner_ids: Iterable[int]) -> int:
     """Flag both learners of each pair with the same folded name, birth year and commune."""
     ids, now, rows = sorted(set(learner_ids)), utcnow(), []
     for start in range(0, len(ids), CHUNK):
-        pairs = db.session.execute(_statement("pairs", _pairs_statement), {"ids": ids[start:start + CHUNK]}).all()
+        pairs = [(_Placed(*row[:4]), _Placed(*row[4:])) for row in db.session.execute(
+            _statement("pairs", _pairs_statement), {"ids": ids[start:start + CHUNK]})]
         rows += _pair_rows([(a, b) for a, b in pairs] + [(b, a) for a, b in pairs], "name_year_commune", now)
     return add_flags(rows)
 
@@ -269,7 +285,7 @@ def generated_reason(rows: list[tuple[str | None, int | None]]) -> dict | None:
     years = [year for _phone, year in rows if year is not None]
     sequential = sum(1 for a, b in zip(phones, phones[1:], strict=False) if b - a == 1)
     phone_share = sequential / (len(phones) - 1) if len(phones) > 1 else 0.0
-    common_year, common = max(((y, years.count(y)) for y in set(years)), key=lambda item: item[1], default=(None, 0))
+    common_year, common = Counter(years).most_common(1)[0] if years else (None, 0)
     year_share = common / len(years) if years else 0.0
     is_phones = len(phones) >= thresholds.GENERATED_MIN_ROWS and phone_share >= thresholds.SEQUENTIAL_PHONE_SHARE
     is_years = len(years) >= thresholds.GENERATED_MIN_ROWS and year_share >= thresholds.SAME_BIRTH_YEAR_SHARE
