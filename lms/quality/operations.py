@@ -135,12 +135,17 @@ def _flag_row(learner, kind: str, subject: str, reason: dict, now: datetime) -> 
             "village_id": learner.village_id, "status": OPEN, "created_dt": now}
 
 
-def add_flags(rows: list[dict]) -> int:
-    """Store flags, skipping findings already stored (reviewed ones stay as reviewed)."""
+def add_flags(rows: list[dict], *, counted: bool = True) -> int:
+    """Store flags, skipping findings already stored (reviewed ones stay as reviewed).
+    Returns how many were added; with `counted=False` (thousands of rows of one import) the
+    rows are written without RETURNING and the number is the number offered."""
     added = 0
     rows = list({(row["kind"], row["learner_id"], row["subject"]): row for row in rows}.values())
     statement = insert_skipping_duplicates(QualityFlag.__table__, ("kind", "learner_id", "subject"))
-    for start in range(0, len(rows), CHUNK):
+    if not counted and rows:
+        db.session.execute(statement, rows)
+        added = len(rows)
+    for start in range(0, len(rows) if counted else 0, CHUNK):
         added += len(db.session.scalars(statement.returning(QualityFlag.id), rows[start:start + CHUNK]).all())
     if added:
         forget_flagged_counts()
@@ -296,8 +301,9 @@ def generated_reason(rows: list[tuple[str | None, int | None]]) -> dict | None:
 
 
 def check_import(import_id: int, learner_ids: list[int]) -> int:
-    """After an import is confirmed: flag its learners if the rows look generated, and any
-    duplicates among them (so the commit-time duplicate check skips them)."""
+    """After an import is confirmed: flag its learners if the rows look generated. Its
+    learners need no duplicate check: the importer refuses a row whose name and birth year
+    the commune (or the file) already has, so they leave the commit-time check too."""
     from lms.accounts.models import User
 
     if not _enabled():
@@ -305,18 +311,20 @@ def check_import(import_id: int, learner_ids: list[int]) -> int:
     pending = db.session.info.get(PENDING_KEY)
     if pending:
         pending.difference_update(learner_ids)
-    learners = []
-    for start in range(0, len(learner_ids), CHUNK):
-        learners += db.session.execute(select(Learner, User.phone).outerjoin(User, User.id == Learner.user_id).where(
-            Learner.id.in_(learner_ids[start:start + CHUNK]))).all()
-    added = check_duplicates(learner_ids)
-    reason = generated_reason([(phone, learner.birth_year) for learner, phone in learners])
+    rows = []
+    for start in range(0, len(learner_ids), CHUNK):  # plain rows: an import has thousands
+        rows += db.session.execute(select(Learner.id, Learner.province_id, Learner.commune_id, Learner.village_id,
+                                          Learner.birth_year, User.phone)
+                                   .outerjoin(User, User.id == Learner.user_id)
+                                   .where(Learner.id.in_(learner_ids[start:start + CHUNK]),
+                                          Learner.is_deleted.is_(False))).all()
+    reason = generated_reason([(row.phone, row.birth_year) for row in rows])
     if reason is None:
-        return added
+        return 0
     reason["import_id"] = import_id
     now = utcnow()
-    return added + add_flags([_flag_row(learner, GENERATED_IMPORT, f"import:{import_id}", reason, now)
-                              for learner, _phone in learners if not learner.is_deleted])
+    return add_flags([_flag_row(_Placed(*row[:4]), GENERATED_IMPORT, f"import:{import_id}", reason, now)
+                      for row in rows], counted=False)
 
 
 # -- the whole database ----------------------------------------------------------------

@@ -44,8 +44,21 @@ class FlaggedCounts:
         return self.children.get(unit_id, 0)
 
 
-_GROUPS = {NATION: (None, QualityFlag.province_id), PROVINCE: (QualityFlag.province_id, QualityFlag.commune_id),
-           COMMUNE: (QualityFlag.commune_id, QualityFlag.village_id), VILLAGE: (QualityFlag.village_id, None)}
+# The column that groups the units below; the conditions name every column above it, so the
+# read is one range of ix_quality_flags_units (province, commune, village, learner, status).
+_CHILD = {NATION: QualityFlag.province_id, PROVINCE: QualityFlag.commune_id, COMMUNE: QualityFlag.village_id,
+          VILLAGE: None}
+
+
+def _within(unit) -> list:
+    if unit.level == NATION:
+        return []
+    if unit.level == PROVINCE:
+        return [QualityFlag.province_id == unit.id]
+    if unit.level == COMMUNE:
+        return [QualityFlag.province_id == unit.province_id, QualityFlag.commune_id == unit.id]
+    return [QualityFlag.province_id == unit.province_id, QualityFlag.commune_id == unit.commune_id,
+            QualityFlag.village_id == unit.id]
 
 
 FLAGGED_COUNTS_SECONDS = 30.0  # as a commune's villages: a change through another process shows within 30 s
@@ -65,10 +78,8 @@ def forget_flagged_counts() -> None:
 
 
 def _count_flagged(unit) -> FlaggedCounts:
-    own, child = _GROUPS[unit.level]
-    conditions = [QualityFlag.status.in_(COUNTED)]
-    if own is not None:
-        conditions.append(own == unit.id)
+    child = _CHILD[unit.level]
+    conditions = [*_within(unit), QualityFlag.status.in_(COUNTED)]
     if child is None:
         total = db.session.scalar(select(func.count(func.distinct(QualityFlag.learner_id))).where(*conditions))
         return FlaggedCounts(total or 0)

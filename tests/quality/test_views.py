@@ -127,3 +127,15 @@ def test_the_printed_report_carries_the_flagged_column(client, make, login, flag
     assert "Người học bị gắn cờ" in " ".join(text.split())
     line = next(line for line in text.splitlines() if line.startswith(flagged.commune.name))
     assert line.split()[-1] == "1"
+
+
+def test_a_village_page_counts_its_own_flagged_learners(client, make, login):
+    village = make.village(name="Thôn Cờ")
+    learner = make.learner(full_name="Đỗ Văn Làng", village=village).learner
+    complete_course(learner, slow=False)
+    db.session.commit()
+    login(make.staff("commune_official"))
+    assert "1 bị gắn cờ" in client.get(f"/statistics/units/{village.id}").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(client.get(f"/statistics/units/{learner.commune_id}/units.csv")
+                                       .get_data().decode("utf-8-sig"))))
+    assert next(row for row in rows[1:] if row[0] == "Thôn Cờ")[-1] == "1"
