@@ -31,14 +31,15 @@ COUNTED = (OPEN, PROBLEM)  # a learner is "flagged" on a dashboard unless confir
 class QualityFlag(db.Model):
     __tablename__ = "quality_flags"
     __table_args__ = (
-        UniqueConstraint("kind", "learner_id", "subject", name="uq_quality_flags_finding"),
+        # Learner first: it also serves every read and delete by learner (erasure, exports).
+        UniqueConstraint("learner_id", "kind", "subject", name="uq_quality_flags_finding"),
         Index("ix_quality_flags_units", "province_id", "commune_id", "village_id", "learner_id", "status"),
         {"comment": "Data-quality flags on learners, for officials to review"},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(30), comment="fast_course, fast_quiz, helper_burst, duplicate, generated_import")
-    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id"), index=True, comment="Whose record looks wrong")
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id"), comment="Whose record looks wrong")
     subject: Mapped[str] = mapped_column(String(40), comment="What it is about, e.g. course:3, learner:7, import:2")
     reason: Mapped[dict] = mapped_column(JSON, comment="Figures behind the flag (numbers and ids, no names)")
     province_id: Mapped[int] = mapped_column(ForeignKey("units.id"), comment="Copy of the learner's province")

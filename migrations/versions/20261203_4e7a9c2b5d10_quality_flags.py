@@ -41,11 +41,10 @@ def upgrade():
         sa.ForeignKeyConstraint(["village_id"], ["units.id"], name=op.f("fk_quality_flags_village_id_units")),
         sa.ForeignKeyConstraint(["reviewed_by_id"], ["users.id"], name=op.f("fk_quality_flags_reviewed_by_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_quality_flags")),
-        sa.UniqueConstraint("kind", "learner_id", "subject", name="uq_quality_flags_finding"),
+        sa.UniqueConstraint("learner_id", "kind", "subject", name="uq_quality_flags_finding"),
         comment="Data-quality flags on learners, for officials to review",
     )
     with op.batch_alter_table("quality_flags", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_quality_flags_learner_id"), ["learner_id"], unique=False)
         batch_op.create_index("ix_quality_flags_units",
                               ["province_id", "commune_id", "village_id", "learner_id", "status"], unique=False)
     with op.batch_alter_table("quiz_attempts", schema=None) as batch_op:
@@ -57,5 +56,4 @@ def downgrade():
         batch_op.drop_index("ix_quiz_attempts_helper_dt")
     with op.batch_alter_table("quality_flags", schema=None) as batch_op:
         batch_op.drop_index("ix_quality_flags_units")
-        batch_op.drop_index(batch_op.f("ix_quality_flags_learner_id"))
     op.drop_table("quality_flags")
