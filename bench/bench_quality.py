@@ -53,8 +53,8 @@ def csv_rows(count: int, offset: int, *, generated: bool = True) -> bytes:
         i = offset + n
         year = 1940 + i % 60
         name = f"{family[i // 1000 % 10]} {middle[i // 100 % 10]} {second[i // 10 % 10]} {given[i % 10]}"
-        phone = i if generated else (i * 7919 + 12345) % 10**8
-        lines.append(f"{name},{year},{'Nữ' if i % 2 else 'Nam'},09{phone:08d},,")
+        phone = f"09{i:08d}" if generated else f"03{(i * 7919 + 12345) % 10**8:08d}"  # 7919 is prime: no repeats
+        lines.append(f"{name},{year},{'Nữ' if i % 2 else 'Nam'},{phone},,")
     return ("\n".join(lines) + "\n").encode()
 
 
