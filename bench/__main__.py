@@ -46,6 +46,7 @@ def runs(quick: bool) -> list[tuple[str, str, list[str]]]:
                                                "--repeat", "20" if quick else "40", "--pages-only", "--postgres"]),
         ("statistics", "bench_statistics.py", [*learners, "--repeat", "20" if quick else "40", "--postgres",
                                                "--flat-against", "10000" if quick else "100000"]),
+        ("quality", "bench_quality.py", ["--rounds", "4", "--flags", "2000"] if quick else []),
         ("load", "load_mixed.py", ["--quick"] if quick else ["--seconds", "180"]),
     ]
 

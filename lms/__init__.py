@@ -29,6 +29,7 @@ def create_app(config: type | None = None, **overrides) -> Flask:
     configure_i18n(app)
     configure_security(app)
     configure_blueprints(app)
+    configure_quality(app)
     configure_caches(app)
     configure_errors(app)
     configure_cli(app)
@@ -109,6 +110,7 @@ def configure_blueprints(app: Flask) -> None:
     from lms.learning.views import bp as learning_bp
     from lms.numbers import IdConverter
     from lms.privacy.views import bp as privacy_bp
+    from lms.quality.views import bp as quality_bp
     from lms.statistics.views import bp as statistics_bp
     from lms.team.views import bp as team_bp
     from lms.units.views import bp as units_bp
@@ -116,8 +118,14 @@ def configure_blueprints(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter  # before any rule: an absurd id is a 404, not a 500
     csrf.exempt(api_bp)  # bearer-token clients only; the API never reads the session cookie
     for blueprint in (core_bp, accounts_bp, units_bp, learning_bp, api_bp, certs_bp, team_bp, audit_bp, statistics_bp,
-                      privacy_bp, duplicates_bp):
+                      privacy_bp, duplicates_bp, quality_bp):
         app.register_blueprint(blueprint)
+
+
+def configure_quality(app: Flask) -> None:
+    from lms.quality import operations as quality
+
+    quality.configure(app)  # the data-quality checks on write
 
 
 def configure_caches(app: Flask) -> None:

@@ -51,6 +51,7 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     # The official meets the person, sees the existing record and moves it here (lms.duplicates).
     "resolve_duplicates": frozenset({COMMUNE_OFFICIAL}),
     "check_statistics": frozenset({NATIONAL_ADMIN}),  # the national check of every unit's figures
+    "review_quality_flags": frozenset({COMMUNE_OFFICIAL, PROVINCE_OFFICIAL, NATIONAL_ADMIN}),
 }
 
 

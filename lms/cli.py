@@ -172,6 +172,9 @@ def init_app(app) -> None:
     from lms.statistics.cli import init_app as init_statistics_cli
 
     init_statistics_cli(app)
+    from lms.quality.cli import init_app as init_quality_cli
+
+    init_quality_cli(app)
     from lms.backup.cli import init_app as init_backup_cli
 
     init_backup_cli(app)

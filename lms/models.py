@@ -14,6 +14,7 @@ from lms.learning.models import (  # noqa: F401
     QuizAttempt,
     QuizQuestion,
 )
+from lms.quality.models import QualityFlag  # noqa: F401
 from lms.statistics.models import StatCounter, StatRollup, StatTarget  # noqa: F401
 from lms.team.models import LearnerImport  # noqa: F401
 from lms.units.models import Unit, UnitChange  # noqa: F401

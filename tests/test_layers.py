@@ -28,7 +28,7 @@ RANK = {
     "lms.accounts": 2, "lms.learners": 2, "lms.audit": 2,
     "lms.access": 3, "lms.audit.queries": 3, "lms.duplicates": 3,
     "lms.learning": 4, "lms.certs": 4,
-    "lms.statistics": 5,
+    "lms.statistics": 5, "lms.quality": 5,
     "lms.team": 6, "lms.privacy": 6, "lms.api": 6, "lms.backup": 6, "lms.core": 6,
 }
 TOP = 7

@@ -20,6 +20,7 @@ MENU = [
     ("units.villages", _l("Villages"), lambda user: may(user, "manage_villages")),
     ("duplicates.requests", _l("Duplicate registrations"), lambda user: may(user, "resolve_duplicates")),
     ("statistics.dashboard", _l("Statistics"), lambda user: may(user, "read_statistics")),
+    ("quality.flags", _l("Data quality"), lambda user: may(user, "review_quality_flags")),
 ]
 
 

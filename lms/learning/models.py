@@ -160,6 +160,7 @@ class QuizAttempt(db.Model):
     __tablename__ = "quiz_attempts"
     __table_args__ = (
         Index("ix_quiz_attempts_learner_course", "learner_id", "course_id"),
+        Index("ix_quiz_attempts_helper_dt", "helped_by_id", "submitted_dt"),  # a helper's recent completions (lms.quality)
         UniqueConstraint("learner_id", "client_event_id"),
         {"comment": "Append-only record of submitted quizzes"},
     )

@@ -204,6 +204,20 @@ TABLES: tuple[Table, ...] = (
             "resolved_by_id": Col("official who resolved it"), "resolution_note": Col("the official's note"),
         }),
     Table(
+        "quality_flags", LEARNERS,
+        "data-quality flags officials review (a course finished faster than reading allows, a duplicate…)",
+        "until the learner's record is erased; a review keeps the flag, marked genuine or a problem",
+        "accuracy of the figures reported to the State (the data controller's duty to keep data correct)",
+        DELETED, links=(("learner_id", LEARNER),), export_as="quality_flags",
+        columns={
+            "id": plain(), "kind": Col("what looks wrong"), "learner_id": Col("whose record"),
+            "subject": Col("what it is about (a course, an import, another record)"),
+            "reason": Col("the figures behind it (seconds, counts; no names)"), "province_id": plain(),
+            "commune_id": plain(), "village_id": Col("village"), "status": Col("open, genuine or a problem"),
+            "created_dt": Col("when raised"), "reviewed_by_id": Col("official who reviewed it"),
+            "reviewed_dt": Col("when reviewed"),
+        }),
+    Table(
         "learner_imports", BOTH, "a team's import file between preview and confirmation",
         "rows of a pending import until it is confirmed or discarded (then counts, per-row problems and the "
         "new learners' ids, for their cards); erasure removes the learner's id", "the team's task, " + CONSENT, ANONYMISED,

@@ -51,13 +51,16 @@ def _table(name: str, title: str, first: str, rows: list[list]) -> Table:
                  ["text", *(["count"] * len(METRICS)), RATE, RATE], rows)
 
 
-def dashboard_tables(board: Dashboard, locale: str) -> dict[str, Table]:
-    """Every table of the statistics page of one unit, in display order."""
+def dashboard_tables(board: Dashboard, locale: str, flagged=None) -> dict[str, Table]:
+    """Every table of the statistics page of one unit, in display order. With `flagged`
+    (lms.quality.queries.FlaggedCounts) the units table ends with each unit's flagged learners."""
     tables = {}
     if board.children:
         tables["units"] = _table("units", _("Units in {unit}").format(unit=board.unit.name), _("Unit"), [
             [row.unit.name if row.unit else _("No village given"), *_figure_cells(row.figures)]
             for row in board.children])
+        if flagged is not None:
+            _add_flagged(tables["units"], board, flagged)
     tables["months"] = _table("months", _("By month"), _("Month"),
                               [[month, *_figure_cells(figures)] for month, figures in board.months])
     tables["courses"] = _table("courses", _("By course"), _("Course"),
@@ -67,6 +70,13 @@ def dashboard_tables(board: Dashboard, locale: str) -> dict[str, Table]:
     tables["groups"] = _table("groups", _("By group"), _("Group"),
                               [[labels[key], *_figure_cells(figures)] for key, figures in groups])
     return tables
+
+
+def _add_flagged(table: Table, board: Dashboard, flagged) -> None:
+    table.headers.append(_("Flagged learners"))
+    table.kinds.append("count")
+    for row, cells in zip(board.children, table.rows, strict=True):
+        cells.append(flagged.of(row.unit.id if row.unit else None))
 
 
 def _plain(value, kind: str):
@@ -129,7 +139,8 @@ def to_pdf(title: str, subtitle: str, tables: list[Table], format_cell) -> bytes
         story += [Paragraph(_escape(table.title), ParagraphStyle("t", parent=heading, fontSize=12)), Spacer(0, 4)]
         data = [[Paragraph(_escape(h), normal) for h in table.headers]]
         data += [[format_cell(v, k) for v, k in zip(row, table.kinds, strict=True)] for row in table.rows]
-        pdf_table = PdfTable(data, repeatRows=1, colWidths=[190] + [80] * (len(table.headers) - 1))
+        number_width = min(80, (document.width - 190) / (len(table.headers) - 1))  # the flagged column must fit too
+        pdf_table = PdfTable(data, repeatRows=1, colWidths=[190] + [number_width] * (len(table.headers) - 1))
         pdf_table.setStyle([("FONT", (0, 0), (-1, -1), FONT_REGULAR, 9), ("ALIGN", (1, 1), (-1, -1), "RIGHT"),
                             ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black),
                             ("LINEBELOW", (0, 1), (-1, -1), 0.25, colors.grey)])

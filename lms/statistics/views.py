@@ -20,6 +20,7 @@ from lms import cache
 from lms.access import may
 from lms.extensions import db
 from lms.i18n import locale_code, number, percent
+from lms.quality.queries import flagged_counts
 from lms.statistics import charts, exports, operations, queries
 from lms.statistics.opendata import open_data
 from lms.units.models import NATION, PROVINCE
@@ -171,11 +172,13 @@ def show_unit(unit_id: int):
     unit = _readable_unit(unit_id, _shown_unit)
     sort, descending = _sort_args()
     board = queries.dashboard(unit, sort, descending)
-    tables = exports.dashboard_tables(board, locale_code())
+    flagged = flagged_counts(unit)
+    tables = exports.dashboard_tables(board, locale_code(), flagged)
     formatter, may_read = cell_formatter(locale_code()), _reader()
     return render_template("statistics/dashboard.html", board=board, format_cell=formatter, may_read=may_read,
                            figures_html=_figures_html(board, tables, sort, descending, formatter, may_read),
-                           may_set_target=may(current_user, "set_targets", unit))
+                           may_set_target=may(current_user, "set_targets", unit), flagged=flagged,
+                           may_review_flags=may(current_user, "review_quality_flags"))
 
 
 RENDERED_FIGURES_KEPT = 256  # about 40 KB each
@@ -210,7 +213,7 @@ def _figures_html(board, tables, sort: str, descending: bool, formatter, may_rea
 @login_required
 def export_table(unit_id: int, table: str, fmt: str):
     unit = _readable_unit(unit_id, _shown_unit)
-    tables = exports.dashboard_tables(queries.dashboard(unit, *_sort_args()), locale_code())
+    tables = exports.dashboard_tables(queries.dashboard(unit, *_sort_args()), locale_code(), flagged_counts(unit))
     if fmt not in FORMATS or (table not in tables and table != "all"):
         abort(404)
     chosen = list(tables.values()) if table == "all" else [tables[table]]
@@ -226,7 +229,7 @@ def export_table(unit_id: int, table: str, fmt: str):
 def export_report(unit_id: int):
     unit = _readable_unit(unit_id, _shown_unit)
     board = queries.dashboard(unit, *_sort_args())
-    tables = exports.dashboard_tables(board, locale_code())
+    tables = exports.dashboard_tables(board, locale_code(), flagged_counts(unit))
     subtitle = _("Figures as of {day}").format(day=_today())
     data = exports.to_pdf(_("Statistics: {unit}").format(unit=unit.name), subtitle, list(tables.values()),
                           cell_formatter(locale_code()))

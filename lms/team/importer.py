@@ -49,6 +49,7 @@ from lms.learners.identity import MESSAGES as ID_MESSAGES
 from lms.learners.identity import check_national_id, national_id_hash
 from lms.learners.models import FEMALE, MALE, Consent, Learner
 from lms.learners.operations import NAME_MESSAGES, current_consent_version, validate_name
+from lms.quality.operations import check_import
 from lms.team import queries, tables
 from lms.team.models import IMPORTED, PENDING, LearnerImport
 from lms.team.operations import new_usernames
@@ -462,6 +463,7 @@ def commit_import_steps(staged: LearnerImport, member, locale: str) -> Generator
     # Personal data is no longer needed here; the ids are, to print the login cards.
     staged.payload = {**staged.payload, "rows": [], "learner_ids": learner_ids}
     record("learner.import", actor=member, unit_id=commune.id, import_id=staged.id, created=len(rows))
+    check_import(staged.id, learner_ids)  # data-quality flags: generated-looking rows, duplicates
     return len(rows)
 
 

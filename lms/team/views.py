@@ -31,6 +31,8 @@ from lms.learners.consent import LEARNING, current_text
 from lms.learning.queries import course_progress
 from lms.numbers import parse_ints
 from lms.pagination import count, first_rows, page_number, paginate
+from lms.quality.queries import flags_of
+from lms.quality.reasons import kind_label
 from lms.team import importer, operations, queries
 from lms.team.forms import (
     CardsForm,
@@ -135,14 +137,15 @@ def export_learners(fmt: str):
     _form, query = _search()
     rows = first_rows(query, EXPORT_LIMIT)
     ids = [learner.id for learner in rows]
-    statuses, phones = queries.statuses_of(ids), queries.phones_of(ids)
+    statuses, phones, flags = queries.statuses_of(ids), queries.phones_of(ids), flags_of(ids)
     header = [_("Full name"), _("Birth year"), _("Sex"), _("Phone"), _("ID (last 4 digits)"), _("Village"),
-              _("Status"), _("Registered on")]
+              _("Status"), _("Registered on"), _("Data-quality flags")]
     sexes = {"female": _("Female"), "male": _("Male")}
     data = [[learner.full_name, learner.birth_year or "", sexes.get(learner.sex, ""),
              display_phone(phones.get(learner.id)), learner.national_id_last4 or "",
              learner.village.name if learner.village else "", status_label(statuses[learner.id]),
-             learner.registered_dt.strftime("%d/%m/%Y")] for learner in rows]
+             learner.registered_dt.strftime("%d/%m/%Y"),
+             "; ".join(kind_label(kind) for kind in flags.get(learner.id, []))] for learner in rows]
     record("learner.export", actor=current_user, unit_id=current_user.scope_unit_id, rows=len(data), format=fmt)
     db.session.commit()
     name = f"learners-{date.today():%Y%m%d}.{fmt}"

@@ -127,7 +127,9 @@ def _purge(user_ids: list[int], course_ids: list[int]) -> None:
     session.execute(delete(Certificate).where(Certificate.learner_id.in_(learner_ids)))
     session.execute(delete(AuditEvent).where(or_(AuditEvent.learner_id.in_(learner_ids),
                                                  AuditEvent.actor_id.in_(user_ids))))
-    for model in (ProgressEvent, QuizAttempt, LessonProgress, Enrollment, Consent):
+    from lms.quality.models import QualityFlag
+
+    for model in (QualityFlag, ProgressEvent, QuizAttempt, LessonProgress, Enrollment, Consent):
         session.execute(delete(model).where(model.learner_id.in_(learner_ids)))
     session.execute(delete(ApiToken).where(ApiToken.user_id.in_(user_ids)))
     session.execute(delete(LoginFailure).where(LoginFailure.key.like("account:api-race%")))

@@ -122,7 +122,9 @@ class Committed:
                                                       Certificate.course_id.in_(self.course_ids))))
         session.execute(delete(AuditEvent).where(or_(AuditEvent.learner_id.in_(learner_ids),
                                                      AuditEvent.actor_id.in_(self.user_ids))))
-        for model in (QuizAttempt, LessonProgress, Enrollment, Consent):
+        from lms.quality.models import QualityFlag
+
+        for model in (QualityFlag, QuizAttempt, LessonProgress, Enrollment, Consent):
             session.execute(delete(model).where(model.learner_id.in_(learner_ids)))
         session.execute(delete(Learner).where(Learner.id.in_(learner_ids)))
         session.execute(delete(User).where(User.id.in_(self.user_ids)))

@@ -64,6 +64,7 @@ class World:
     imports: dict = field(default_factory=dict)  # persona → id of a pending import it uploaded; "other" → in B
     tokens: dict = field(default_factory=dict)  # persona → API bearer token
     duplicates: dict = field(default_factory=dict)  # "own" → id of a duplicate request in A, "other" → in B
+    flags: dict = field(default_factory=dict)  # learner key → id of an open data-quality flag on them
     course: object = None
 
     def markers(self, key: str) -> list[str]:
@@ -131,6 +132,18 @@ def world(make) -> World:
         db.session.add(request)
         db.session.flush()
         w.duplicates[key] = request.id
+    from lms.quality.models import QualityFlag
+
+    db.session.flush()
+    for key, learner in w.learners.items():  # finishing the course at once already raised one; else add one
+        flag = db.session.scalar(select(QualityFlag).where(QualityFlag.learner_id == learner.id).limit(1))
+        if flag is None:
+            flag = QualityFlag(kind="fast_course", learner_id=learner.id, subject=f"course:{w.course.id}",
+                               reason={"seconds": 10}, province_id=learner.province_id,
+                               commune_id=learner.commune_id, village_id=learner.village_id, status="open")
+            db.session.add(flag)
+            db.session.flush()
+        w.flags[key] = flag.id
     for persona, user in w.users.items():
         w.tokens[persona] = issue_token(user, "security test")
     db.session.commit()

@@ -40,6 +40,7 @@ class Expect:
     shows_holder: bool = False  # public verification: shows the certificate holder by design
 
 
+REVIEWERS = frozenset({"commune_official", "province_official", "national_admin"})  # data-quality flags
 PUBLIC = Expect(EVERYONE)
 LOGIN = Expect(LOGGED_IN)
 
@@ -98,6 +99,8 @@ EXPECTED: dict[str, Expect] = {
     "statistics.set_target": Expect(OFFICIALS, objects="unit"),
     "api.show_unit_statistics": Expect(STAFF, objects="unit", api=True),
     "statistics.check_page": Expect(frozenset({"national_admin"})),
+    "quality.flags": Expect(REVIEWERS),
+    "quality.review": Expect(REVIEWERS, objects="flag"),
     # API (bearer tokens)
     "api.show_openapi": Expect(EVERYONE, api=True), "api.create_token": Expect(EVERYONE, api=True),
     "api.revoke_current_token": Expect(LOGGED_IN, api=True),
@@ -116,6 +119,7 @@ FAMILIES = {
                 lambda persona: {"vA", "vA2"} if persona in MANAGE_VILLAGES else set()),
     "import": (("own", "other"), lambda persona: {"own"} if persona in WRITE else set()),
     "duplicate": (("own", "other"), lambda persona: {"own"} if persona == "commune_official" else set()),
+    "flag": (("lA", "lB", "lC"), lambda persona: LEARNER_SCOPE[persona] if persona in REVIEWERS else set()),
 }
 
 
@@ -141,6 +145,8 @@ def object_values(world, endpoint: str, family: str | None, target: str | None, 
         return {"import_id": own if target == "own" else world.imports["other"]}
     if family == "duplicate":
         return {"request_id": world.duplicates[target]}
+    if family == "flag":
+        return {"flag_id": world.flags[target]}
     return {}
 
 
@@ -197,6 +203,7 @@ def payload_for(world, endpoint: str, persona: str, target: str | None) -> dict:
         "team.import_upload": {"data": {"file": (import_file, "list.csv")}},
         "team.import_confirm": {"data": {"consent": "y"}},
         "duplicates.resolve": {"data": {"outcome": "dismissed"}},
+        "quality.review": {"data": {"status": "genuine"}},
         "units.villages": {"data": {"name": "Thôn Mới", "division_type": "thôn"}},
         "units.rename_village": {"data": {"name": "Thôn Đổi Tên"}},
         "certs.revoke": {"data": {"reason": "Cấp nhầm"}},

@@ -43,6 +43,11 @@ NOT_COUNTED = {
         "begin_check", "keep_checks", "match_token", "record_check", "file_request")],
         "audit rows and duplicate requests only (resolving one is a scenario)"),
     "lms.team.importer.check_import_budget": "reads the audit log only",
+    **dict.fromkeys(["lms.quality.operations." + n for n in (
+        "add_flags", "check_duplicates", "check_fast_course", "check_fast_quiz", "check_helper", "check_import",
+        "configure", "count_words", "counts_by_kind", "fast_course_reason", "fast_quiz_reason", "generated_reason",
+        "lesson_seconds", "lesson_words", "quiz_opened", "quiz_words", "reading_seconds", "review_flag", "scan",
+        "set_flagging")] + ["cli quality scan"], "quality flags only: no counted column"),
     **dict.fromkeys(["lms.backup.operations." + n for n in (
         "manifest_path", "schema_head", "stored_revision", "count_rows", "engine_name", "create_backup",
         "sqlite_file", "libpq_target", "check_backup")], "reads the database or writes files"),

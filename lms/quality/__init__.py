@@ -1,0 +1,1 @@
+"""Data-quality flags: learners whose records or progress look too good to be true."""
