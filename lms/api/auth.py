@@ -5,6 +5,13 @@ SHA-256 is stored, so a copy of the database does not let anyone act as a learne
 the lookup goes through the unique index on that hash (no secret is compared in
 Python). A token works until it is revoked or its account is disabled. Its last use is
 recorded at most once a minute, so reading lessons does not write on every request.
+
+The website's own pages (the offline sync in site.js) use the login they already have
+instead: the session cookie, and for writes the CSRF token in an `X-CSRFToken` header,
+which a page of another site cannot read or send. No second secret is kept in the
+phone's storage, where any script or anyone holding the phone could read it; logging
+out stops the sync; and a team member helping a learner on the team's device sends the
+assisted learner's progress with the helper recorded, exactly as the pages do.
 """
 
 from __future__ import annotations
@@ -75,12 +82,37 @@ def public(view: Callable) -> Callable:
     return view
 
 
+SESSION_CSRF_HEADER = "X-CSRFToken"
+
+
+def _load_session_user() -> bool:
+    """The website's session, for a request without a token: True if it authenticates.
+    A write counts only with the session's CSRF token in `X-CSRFToken`; without it the
+    cookie alone authenticates nothing (a 401, as for any request without credentials)."""
+    from flask_login import current_user
+    from flask_wtf.csrf import ValidationError, validate_csrf
+
+    if not current_user.is_authenticated:
+        return False
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        try:
+            validate_csrf(request.headers.get(SESSION_CSRF_HEADER, ""))
+        except ValidationError:
+            return False
+    g.api_user = current_user._get_current_object()
+    g.api_session = True
+    return True
+
+
 def load_token_user() -> None:
-    """Before each API request: authenticate the bearer token unless the view is public."""
+    """Before each API request: authenticate the bearer token (or the website's session)
+    unless the view is public."""
     view = current_app.view_functions.get(request.endpoint)
     if getattr(view, "is_public", False):
         return
     header = request.headers.get("Authorization", "").strip()
+    if not header and _load_session_user():
+        return
     if not header:
         raise UnauthorizedError("token-missing",
                                 _l("Log in first: send your access token as 'Authorization: Bearer …'."))
@@ -94,11 +126,25 @@ def load_token_user() -> None:
 
 
 def current_token() -> ApiToken:
+    if g.get("api_token") is None:
+        raise ForbiddenError("token-required", _l("This needs an access token, not a website session."))
     return g.api_token
+
+
+def current_helper():
+    """The team member helping the learner on the team's device (website session only), or None."""
+    return g.get("api_helper")
 
 
 def current_learner():
     """The learner behind the token; staff accounts follow courses only by helping on the website."""
+    if g.get("api_session"):
+        from lms.learning.acting import acting_learner
+
+        learner, g.api_helper = acting_learner()
+        if learner is None:
+            raise ForbiddenError("learner-required", _l("Only a learner's account can do this."))
+        return learner
     user = g.api_user
     learner = getattr(user, "learner", None)
     if user.role != LEARNER or learner is None or learner.is_deleted:

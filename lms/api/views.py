@@ -60,7 +60,7 @@ def leave_request_language(_error=None) -> None:
     stack = g.pop("api_language", None)
     if stack is not None:
         stack.close()
-    for name in ("api_token", "api_user", "api_token_touched", "api_committed"):
+    for name in ("api_token", "api_user", "api_token_touched", "api_committed", "api_session", "api_helper"):
         g.pop(name, None)
 
 
@@ -180,7 +180,8 @@ def enroll(slug: str):
 def record_progress():
     learner = auth.current_learner()
     events = schemas.parse_progress_batch(schemas.json_body())
-    results = _write_once(lambda: operations.apply_progress_events(learner, events))
+    helper = auth.current_helper()
+    results = _write_once(lambda: operations.apply_progress_events(learner, events, helper=helper))
     return {"results": results}
 
 
@@ -193,7 +194,8 @@ def submit_quiz(slug: str):
     def work():
         stored = _stored_attempt(learner, submission.id)
         if stored is None:
-            return operations.submit_quiz(learner, course, submission.answers, client_event_id=submission.id), True
+            return operations.submit_quiz(learner, course, submission.answers, client_event_id=submission.id,
+                                          helper=auth.current_helper()), True
         if stored.course_id != course.id:
             raise errors.ConflictError("attempt-id-reused", _l("This attempt id was already used for another course."))
         return stored, False
