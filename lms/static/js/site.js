@@ -52,14 +52,26 @@
   }
 
   function sync(force) {
-    if (!canKeep || !navigator.onLine) return Promise.resolve(null);
+    if (!canKeep) return Promise.resolve(null);
     return offline.sync({ force: force }).then(function (result) {
       if (result.session) refreshChangedCourses(result.session.courses);
+      if (result.reason === "offline" || result.reason === "server" || result.reason === "waiting") retryLater();
       showResults();
       return showPending(result.reason === "login" ? t("loginToSend") : "").then(function () { return result; });
     });
   }
   window.lmsSync = sync;  // for the tests and the button
+
+  // After a failure, try again when the back-off says (the page stays open: a phone on a
+  // table waiting for the signal).
+  var retryTimer = null;
+  function retryLater() {
+    if (retryTimer) return;
+    offline.getMeta("backoff", {}).then(function (state) {
+      var wait = Math.max(1000, (state.until || 0) - Date.now());
+      retryTimer = setTimeout(function () { retryTimer = null; sync(false); }, wait);
+    });
+  }
 
   if (status) {
     status.querySelector("button").addEventListener("click", function () {
@@ -146,7 +158,7 @@
     offline.getMeta("courses", {}).then(function (courses) {
       showSaved(!!courses[slug]);
       saveBox.hidden = false;
-      if (!courses[slug] && navigator.onLine) {
+      if (!courses[slug]) {
         fetch(saveBox.dataset.manifest, { credentials: "same-origin" }).then(function (r) { return r.json(); })
           .then(function (m) { sizeLine.textContent = t("size", { size: sizeText(m.total_bytes) }); })
           .catch(function () { /* shown without a size */ });
@@ -183,27 +195,49 @@
     return offline.add(event).then(function () { askBackgroundSync(); return showPending(); });
   }
 
+  // Is the server reachable? `navigator.onLine` says true on a phone with no signal (and
+  // in Chromium's own offline mode), so a page of a saved course asks: a HEAD of the
+  // service worker's script, a few hundred bytes from the static folder, no database.
+  function reachable() {
+    return fetch(document.body.dataset.sw, { method: "HEAD", cache: "no-store" })
+      .then(function (r) { return r.ok; }, function () { return false; });
+  }
+  function isSaved(slug) {
+    return offline.getMeta("courses", {}).then(function (courses) { return !!courses[slug]; });
+  }
+
   var lessonForm = document.querySelector("form.lesson-complete");
   if (lessonForm && canKeep) {
-    var lessonId = parseInt(lessonForm.dataset.lesson, 10), opened = Date.now(), deepest = 0;
+    var lessonId = parseInt(lessonForm.dataset.lesson, 10), opened = Date.now(), deepest = 0, away = false;
     var common = { type: "progress", course: lessonForm.dataset.course, lesson_id: lessonId };
     var readSeconds = function () { return Math.min(3600, Math.round((Date.now() - opened) / 1000)); };
-    if (!navigator.onLine) queue(Object.assign({ kind: "view" }, common));
+    isSaved(lessonForm.dataset.course).then(function (saved) { return saved && reachable(); }).then(function (online) {
+      if (online !== false) return;  // not saved, or online: the server records as without JavaScript
+      away = true;
+      queue(Object.assign({ kind: "view" }, common));
+    });
     window.addEventListener("scroll", function () {
       var seen = (window.scrollY + window.innerHeight) / document.documentElement.scrollHeight;
       deepest = Math.max(deepest, Math.min(99, Math.round(100 * seen)));
     }, { passive: true });
     window.addEventListener("pagehide", function () {
-      if (!navigator.onLine && deepest > 0 && !lessonForm.dataset.sent) {
+      if (away && deepest > 0 && !lessonForm.dataset.sent) {
         offline.add(Object.assign({ kind: "progress", progress: deepest, seconds: readSeconds() }, common));
       }
     });
     lessonForm.addEventListener("submit", function (e) {
-      if (navigator.onLine) return;  // the server records it, as without JavaScript
+      if (lessonForm.dataset.checked) return;
       e.preventDefault();
-      lessonForm.dataset.sent = "1";
-      queue(Object.assign({ kind: "complete", seconds: readSeconds() }, common)).then(function () {
-        window.location.href = lessonForm.dataset.next;
+      isSaved(lessonForm.dataset.course).then(function (saved) { return saved ? reachable() : true; }).then(function (online) {
+        if (online) {
+          lessonForm.dataset.checked = "1";
+          lessonForm.submit();
+          return;
+        }
+        lessonForm.dataset.sent = "1";
+        queue(Object.assign({ kind: "complete", seconds: readSeconds() }, common)).then(function () {
+          window.location.href = lessonForm.dataset.next;
+        });
       });
     });
   }
@@ -211,36 +245,46 @@
   var quizForm = document.querySelector("form.quiz[data-course]");
   if (quizForm && canKeep) {
     var note = quizForm.querySelector(".offline-quiz-note");
-    var showNote = function () { if (note) note.hidden = navigator.onLine; };
-    showNote();
-    window.addEventListener("online", showNote);
-    window.addEventListener("offline", showNote);
+    isSaved(quizForm.dataset.course).then(function (saved) { return saved ? reachable() : true; }).then(function (online) {
+      if (note) note.hidden = online;
+    });
     quizForm.addEventListener("submit", function (e) {
-      if (navigator.onLine) return;
+      if (quizForm.dataset.checked) return;
       e.preventDefault();
-      var answers = {}, missing = 0;
-      quizForm.querySelectorAll("fieldset").forEach(function (fieldset) {
-        var chosen = Array.prototype.map.call(fieldset.querySelectorAll("input:checked"), function (input) {
-          return parseInt(input.value, 10);
-        });
-        var name = fieldset.querySelector("input").name;
-        if (chosen.length) answers[name] = chosen; else missing += 1;
+      isSaved(quizForm.dataset.course).then(function (saved) { return saved ? reachable() : true; }).then(function (online) {
+        if (online) {
+          quizForm.dataset.checked = "1";
+          quizForm.submit();
+          return;
+        }
+        keepQuiz();
       });
-      var old = quizForm.parentNode.querySelector(".offline-quiz-message");
-      if (old) old.remove();
-      var message = document.createElement("p");
-      message.className = "flash offline-quiz-message";
-      message.setAttribute("role", "status");
-      if (missing) {
-        message.textContent = t("answerAll", { count: missing });
-        quizForm.parentNode.insertBefore(message, quizForm);
-        return;
-      }
-      queue({ type: "quiz", course: quizForm.dataset.course, version: parseInt(quizForm.dataset.version, 10),
-              answers: answers }).then(function () {
-        message.textContent = t("kept");
-        quizForm.parentNode.replaceChild(message, quizForm);
+    });
+  }
+
+  function keepQuiz() {
+    var answers = {}, missing = 0;
+    quizForm.querySelectorAll("fieldset").forEach(function (fieldset) {
+      var chosen = Array.prototype.map.call(fieldset.querySelectorAll("input:checked"), function (input) {
+        return parseInt(input.value, 10);
       });
+      var name = fieldset.querySelector("input").name;
+      if (chosen.length) answers[name] = chosen; else missing += 1;
+    });
+    var old = quizForm.parentNode.querySelector(".offline-quiz-message");
+    if (old) old.remove();
+    var message = document.createElement("p");
+    message.className = "flash offline-quiz-message";
+    message.setAttribute("role", "status");
+    if (missing) {
+      message.textContent = t("answerAll", { count: missing });
+      quizForm.parentNode.insertBefore(message, quizForm);
+      return;
+    }
+    queue({ type: "quiz", course: quizForm.dataset.course, version: parseInt(quizForm.dataset.version, 10),
+            answers: answers }).then(function () {
+      message.textContent = t("kept");
+      quizForm.parentNode.replaceChild(message, quizForm);
     });
   }
 
@@ -294,7 +338,7 @@
     Promise.all([offline.pending(), offline.getMeta("courses", {}), offline.getMeta("checked", 0)]).then(function (all) {
       showPending();
       var stale = Object.keys(all[1]).length && Date.now() - all[2] > CHECK_EVERY_MS;
-      if (navigator.onLine && (all[0].total || stale)) {
+      if (all[0].total || stale) {
         offline.setMeta("checked", Date.now());
         sync(false);
       }
