@@ -87,7 +87,7 @@ def _counters_agree(live_server) -> bool:
 
 def _save_course(page, live_server) -> None:
     page.goto(live_server(f"/courses/{SLUG}"))
-    page.wait_for_function("navigator.serviceWorker.controller !== null || navigator.serviceWorker.ready")
+    page.wait_for_function("() => navigator.serviceWorker.ready.then(() => true)")
     box = page.locator(".offline-save")
     box.wait_for(state="visible")
     page.locator(".offline-size").filter(has_text="KB").wait_for()  # the size, before anything is kept
@@ -137,7 +137,7 @@ def _come_back_online(page) -> None:
 
 
 def _wait_until_sent(page) -> None:
-    page.wait_for_function("LmsOffline.pending().then(p => p.total === 0)", polling=250, timeout=30_000)
+    page.wait_for_function("() => LmsOffline.pending().then(p => p.total === 0)", polling=250, timeout=30_000)
 
 
 def test_a_saved_course_is_learned_offline_and_sent_once_back_online(context, live_server):
@@ -250,3 +250,29 @@ def test_listen_is_offered_only_where_the_phone_has_a_voice(context, live_server
     voiced.goto(live_server(f"/courses/{SLUG}/lessons/otp-and-bank-messages"))
     voiced.locator("[data-action=listen]").wait_for(state="visible")
     assert voiced.inner_text("[data-action=listen]") == "Nghe bài này"
+
+
+def test_a_service_worker_update_keeps_the_saved_course(context, live_server):
+    """New static files (a new version): the page registers the new worker, which replaces
+    the old shell and keeps the learner's saved course; the course still opens offline."""
+    login = _new_learner(live_server)
+    page = context.new_page()
+    log_in(page, live_server, login)
+    _save_course(page, live_server)
+    old = live_server.app.extensions["static_version"]
+    assert page.evaluate("navigator.serviceWorker.controller.scriptURL").endswith(f"v={old}")
+    live_server.app.extensions["static_version"] = new = "0123456789ab"
+    try:
+        page.reload()
+        page.wait_for_function(f"() => navigator.serviceWorker.controller && "
+                               f"navigator.serviceWorker.controller.scriptURL.endsWith('v={new}')", timeout=30_000)
+        page.wait_for_function(f"() => caches.keys().then(k => k.includes('shell-{new}') && !k.includes('shell-{old}'))")
+        assert "course-" + SLUG in page.evaluate("caches.keys()")
+        page.context.set_offline(True)
+        page.goto(live_server(f"/courses/{SLUG}/lessons/otp-and-bank-messages"))
+        assert page.locator("form.lesson-complete").count() == 1
+        # Styled: the saved page names the old styles' version, the shell has the new one.
+        assert page.evaluate("getComputedStyle(document.querySelector('.site-header')).display") == "flex"
+    finally:
+        page.context.set_offline(False)
+        live_server.app.extensions["static_version"] = old
