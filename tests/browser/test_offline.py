@@ -10,6 +10,7 @@ phones of one learner overlap; the site still works with JavaScript off.
 from __future__ import annotations
 
 import itertools
+import time
 
 import pytest
 from sqlalchemy import func, select
@@ -87,7 +88,7 @@ def _counters_agree(live_server) -> bool:
 
 def _save_course(page, live_server) -> None:
     page.goto(live_server(f"/courses/{SLUG}"))
-    page.wait_for_function("() => navigator.serviceWorker.ready.then(() => true)")
+    assert page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     box = page.locator(".offline-save")
     box.wait_for(state="visible")
     page.locator(".offline-size").filter(has_text="KB").wait_for()  # the size, before anything is kept
@@ -137,7 +138,11 @@ def _come_back_online(page) -> None:
 
 
 def _wait_until_sent(page) -> None:
-    page.wait_for_function("() => LmsOffline.pending().then(p => p.total === 0)", polling=250, timeout=30_000)
+    """Until the phone's queue is empty (asked in Python: `page.evaluate` awaits the promise)."""
+    deadline = time.monotonic() + 30
+    while _pending(page):
+        assert time.monotonic() < deadline, f"{_pending(page)} events still waiting after 30 s"
+        page.wait_for_timeout(250)
 
 
 def test_a_saved_course_is_learned_offline_and_sent_once_back_online(context, live_server):
@@ -266,7 +271,12 @@ def test_a_service_worker_update_keeps_the_saved_course(context, live_server):
         page.reload()
         page.wait_for_function(f"() => navigator.serviceWorker.controller && "
                                f"navigator.serviceWorker.controller.scriptURL.endsWith('v={new}')", timeout=30_000)
-        page.wait_for_function(f"() => caches.keys().then(k => k.includes('shell-{new}') && !k.includes('shell-{old}'))")
+        for _ in range(120):
+            names = page.evaluate("caches.keys()")
+            if f"shell-{new}" in names and f"shell-{old}" not in names:
+                break
+            page.wait_for_timeout(250)
+        assert f"shell-{new}" in names and f"shell-{old}" not in names, names
         assert "course-" + SLUG in page.evaluate("caches.keys()")
         page.context.set_offline(True)
         page.goto(live_server(f"/courses/{SLUG}/lessons/otp-and-bank-messages"))
@@ -276,3 +286,21 @@ def test_a_service_worker_update_keeps_the_saved_course(context, live_server):
     finally:
         page.context.set_offline(False)
         live_server.app.extensions["static_version"] = old
+
+
+def test_an_attempt_at_a_quiz_that_changed_is_refused_and_the_phone_says_so(context, live_server):
+    """The phone kept answers to questions the server has since replaced: the server scores
+    nothing, the attempt leaves the queue, and the course page asks to take the quiz again."""
+    login = _new_learner(live_server)
+    page = context.new_page()
+    log_in(page, live_server, login)
+    _save_course(page, live_server)
+    _learn_offline(page, live_server, _course_facts(live_server)["lessons"], None)
+    page.evaluate("""() => LmsOffline.add({type: 'quiz', course: 'scam-safety', version: 1,
+                                           answers: {'a-question-since-retired': [0]}})""")
+    page.context.set_offline(False)
+    page.evaluate("window.lmsSync(true)")
+    _wait_until_sent(page)
+    page.goto(live_server(f"/courses/{SLUG}"))
+    page.locator(".offline-result").filter(has_text="Bài kiểm tra đã thay đổi").wait_for()
+    assert _server_state(live_server, login)["attempts"] == 0
