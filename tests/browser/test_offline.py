@@ -304,3 +304,20 @@ def test_an_attempt_at_a_quiz_that_changed_is_refused_and_the_phone_says_so(cont
     page.goto(live_server(f"/courses/{SLUG}"))
     page.locator(".offline-result").filter(has_text="Bài kiểm tra đã thay đổi").wait_for()
     assert _server_state(live_server, login)["attempts"] == 0
+
+
+def test_a_saved_page_kept_for_days_sends_its_form_with_a_fresh_token(context, live_server):
+    """A lesson opened from the phone, its CSRF token long expired; the signal is back and
+    the learner presses "Done": the page takes a fresh token and the server records it."""
+    login = _new_learner(live_server)
+    page = context.new_page()
+    log_in(page, live_server, login)
+    _save_course(page, live_server)
+    page.context.set_offline(True)
+    page.goto(live_server(f"/courses/{SLUG}/lessons/otp-and-bank-messages"))
+    page.context.set_offline(False)
+    page.evaluate("document.querySelector('form.lesson-complete input[name=csrf_token]').value = 'expired'")
+    with page.expect_navigation():
+        page.click("form.lesson-complete button")
+    assert "/lessons/" in page.url and _pending(page) <= 1  # at most the offline visit's "view" event
+    assert _server_state(live_server, login)["lessons_done"] == 1

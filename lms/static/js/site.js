@@ -202,6 +202,21 @@
     return fetch(document.body.dataset.sw, { method: "HEAD", cache: "no-store" })
       .then(function (r) { return r.ok; }, function () { return false; });
   }
+  // Before a form of a saved page is sent: a fresh CSRF token (the page may have been
+  // kept for days, its token expired), or null when the server cannot be reached.
+  function freshToken() {
+    return fetch("/offline/session", { credentials: "same-origin", cache: "no-store" })
+      .then(function (r) { return r.ok ? r.json() : null; }, function () { return null; })
+      .then(function (session) { return session ? session.csrf_token : null; });
+  }
+  function sendOrKeep(form, keep) {
+    isSaved(form.dataset.course).then(function (saved) { return saved ? freshToken() : ""; }).then(function (token) {
+      if (token === null) { keep(); return; }
+      if (token && form.elements.csrf_token) form.elements.csrf_token.value = token;
+      form.dataset.checked = "1";
+      form.submit();
+    });
+  }
   function isSaved(slug) {
     return offline.getMeta("courses", {}).then(function (courses) { return !!courses[slug]; });
   }
@@ -228,12 +243,7 @@
     lessonForm.addEventListener("submit", function (e) {
       if (lessonForm.dataset.checked) return;
       e.preventDefault();
-      isSaved(lessonForm.dataset.course).then(function (saved) { return saved ? reachable() : true; }).then(function (online) {
-        if (online) {
-          lessonForm.dataset.checked = "1";
-          lessonForm.submit();
-          return;
-        }
+      sendOrKeep(lessonForm, function () {
         lessonForm.dataset.sent = "1";
         queue(Object.assign({ kind: "complete", seconds: readSeconds() }, common)).then(function () {
           window.location.href = lessonForm.dataset.next;
@@ -251,14 +261,7 @@
     quizForm.addEventListener("submit", function (e) {
       if (quizForm.dataset.checked) return;
       e.preventDefault();
-      isSaved(quizForm.dataset.course).then(function (saved) { return saved ? reachable() : true; }).then(function (online) {
-        if (online) {
-          quizForm.dataset.checked = "1";
-          quizForm.submit();
-          return;
-        }
-        keepQuiz();
-      });
+      sendOrKeep(quizForm, keepQuiz);
     });
   }
 
