@@ -7,7 +7,7 @@ Python). A token works until it is revoked or its account is disabled. Its last 
 recorded at most once a minute, so reading lessons does not write on every request.
 
 The website's own pages (the offline sync in site.js) use the login they already have
-instead: the session cookie, and for writes the CSRF token in an `X-CSRFToken` header,
+instead: the session cookie with the CSRF token in an `X-CSRFToken` header,
 which a page of another site cannot read or send. No second secret is kept in the
 phone's storage, where any script or anyone holding the phone could read it; logging
 out stops the sync; and a team member helping a learner on the team's device sends the
@@ -87,18 +87,17 @@ SESSION_CSRF_HEADER = "X-CSRFToken"
 
 def _load_session_user() -> bool:
     """The website's session, for a request without a token: True if it authenticates.
-    A write counts only with the session's CSRF token in `X-CSRFToken`; without it the
-    cookie alone authenticates nothing (a 401, as for any request without credentials)."""
+    It counts only with the session's CSRF token in `X-CSRFToken`; without it the cookie
+    alone authenticates nothing (a 401, as for any request without credentials)."""
     from flask_login import current_user
     from flask_wtf.csrf import ValidationError, validate_csrf
 
     if not current_user.is_authenticated:
         return False
-    if request.method not in ("GET", "HEAD", "OPTIONS"):
-        try:
-            validate_csrf(request.headers.get(SESSION_CSRF_HEADER, ""))
-        except ValidationError:
-            return False
+    try:
+        validate_csrf(request.headers.get(SESSION_CSRF_HEADER, ""))
+    except ValidationError:
+        return False
     g.api_user = current_user._get_current_object()
     g.api_session = True
     return True

@@ -65,4 +65,4 @@ def test_course_and_lesson_pages_carry_the_offline_controls_hidden(client, make,
     lesson = client.get(f"/courses/{SLUG}/lessons/{content_cache.courses()[SLUG].lessons[0].slug}").get_data(as_text=True)
     assert re.search(r'<p class="listen" hidden><button[^>]*data-lang="vi-VN"[^>]*>Nghe bài này</button>', lesson)
     assert 'class="lesson-complete"' in lesson and "data-lesson=" in lesson
-    assert '"oneLesson": "1 b\\u00e0i h\\u1ecdc \\u0111ang ch\\u1edd g\\u1eedi"' in lesson or "1 bài học đang chờ gửi" in lesson
+    assert "data-strings=" in lesson and ("1 bài học đang chờ gửi" in lesson or "\\u0111ang ch\\u1edd g\\u1eedi" in lesson)

@@ -2,7 +2,7 @@
 (function () {
   "use strict";
   var strings = {};
-  try { strings = JSON.parse(document.getElementById("lms-strings").textContent); } catch (e) { /* no strings */ }
+  try { strings = JSON.parse(document.getElementById("lms-strings").dataset.strings); } catch (e) { /* none */ }
   function t(name, values) {
     return (strings[name] || "").replace(/\{(\w+)\}/g, function (all, key) {
       return values && key in values ? values[key] : all;
