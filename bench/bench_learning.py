@@ -121,10 +121,10 @@ function request()
   local half = math.floor(#tokens / 2)
   local token = tokens[thread_no * half + counter %% half + 1]
   local events = {}
-  for i = 1, 5 do
+  for i = 1, %(batch)d do
     local lesson = lessons[(counter + i) %% #lessons + 1]
     events[i] = string.format('{"id":"b%%d-%%d-%%d-%%d","lesson_id":%%d,"kind":"progress","progress":%%d,"seconds":20}',
-      thread_no, counter, i, math.random(1, 1000000000), lesson, 10 * i)
+      thread_no, counter, i, math.random(1, 1000000000), lesson, math.min(99, 10 * i))
   end
   local body = '{"events":[' .. table.concat(events, ",") .. ']}'
   return wrk.format("POST", "/api/v1/progress",
@@ -140,7 +140,7 @@ end
 """
 
 
-def measure(seconds: int, database_url: str, label: str) -> list[dict]:
+def measure(seconds: int, database_url: str, label: str, batch: int = 5) -> list[dict]:
     tmp = Path(tempfile.mkdtemp(prefix="lms-bench-"))
     env = bench_env(tmp, database_url)
     data = prepare_database(env)
@@ -161,7 +161,7 @@ def measure(seconds: int, database_url: str, label: str) -> list[dict]:
         script = tmp / "progress.lua"
         script.write_text(PROGRESS_SCRIPT % {
             "tokens": ",".join(f'"{t}"' for t in data["tokens"]),
-            "lessons": ",".join(str(lesson_id) for lesson_id, _ in data["lessons"])})
+            "lessons": ",".join(str(lesson_id) for lesson_id, _ in data["lessons"]), "batch": batch})
         progress = wrk(lms.url + "/api/v1/progress", seconds, script=str(script))
         stored = count_events(env)
     finally:
@@ -172,7 +172,7 @@ def measure(seconds: int, database_url: str, label: str) -> list[dict]:
     finally:
         floor_server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    for name, result, target in (("lesson page", lesson, 0.5), ("progress batch (5 events)", progress, 0.3),
+    for name, result, target in (("lesson page", lesson, 0.5), (f"progress batch ({batch} events)", progress, 0.3),
                                  ("floor: leanest durable batch", floor, None)):
         rows.append({"database": label, "figure": name, "target": target, "rate": result["rate"],
                      "reference": reference["rate"], "ratio": result["rate"] / reference["rate"],
@@ -195,15 +195,16 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--postgres", action="store_true", help="also run against a throw-away PostgreSQL")
     parser.add_argument("--json", help="write the figures to this file")
+    parser.add_argument("--batch", type=int, default=5, help="events per progress batch (the offline sync sends 20)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         print("wrk is not installed (apt-get install wrk)", file=sys.stderr)
         return 2
-    rows = measure(args.seconds, "", "SQLite")
+    rows = measure(args.seconds, "", "SQLite", args.batch)
     if args.postgres:
         server = Postgres(Path(tempfile.mkdtemp(prefix="lms-bench-pg-")), "lms_bench", 55433)
         try:
-            rows += measure(args.seconds, server.url, "PostgreSQL")
+            rows += measure(args.seconds, server.url, "PostgreSQL", args.batch)
         finally:
             server.stop()
     print(f"{'database':11} {'figure':29} {'target':>7} {'req/s':>8} {'bare req/s':>10} {'ratio':>6} "
@@ -217,7 +218,7 @@ def main() -> int:
         if "events_stored" in row:
             acknowledged = row["requests"] - row["errors"]
             print(f"{row['database']}: {acknowledged} batches acknowledged, {row['events_stored']} events stored "
-                  f"(at least {5 * acknowledged} expected; batches still in flight when wrk stopped add more); "
+                  f"(at least {args.batch * acknowledged} expected; batches still in flight when wrk stopped add more); "
                   f"the application's batches run at {row['rate'] / row['floor_rate']:.0%} of the floor's")
     from bench.report import record
 

@@ -97,6 +97,9 @@ def configure_security(app: Flask) -> None:
 
     security.init_app(app)
     signing.init_app(app)
+    from lms.core import delivery
+
+    delivery.init_app(app)
 
 
 def configure_blueprints(app: Flask) -> None:
@@ -116,7 +119,7 @@ def configure_blueprints(app: Flask) -> None:
     from lms.units.views import bp as units_bp
 
     app.url_map.converters["int"] = IdConverter  # before any rule: an absurd id is a 404, not a 500
-    csrf.exempt(api_bp)  # bearer-token clients only; the API never reads the session cookie
+    csrf.exempt(api_bp)  # bearer tokens, or the session with its CSRF header checked by lms.api.auth
     for blueprint in (core_bp, accounts_bp, units_bp, learning_bp, api_bp, certs_bp, team_bp, audit_bp, statistics_bp,
                       privacy_bp, duplicates_bp, quality_bp):
         app.register_blueprint(blueprint)

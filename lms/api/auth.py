@@ -8,6 +8,13 @@ client, on /account, or with the account's other tokens on a password change, a 
 login card, "log out everywhere" or erasure: `lms.accounts.tokens`) or its account is
 disabled. Its last use is recorded at most once a minute, so reading lessons does not
 write on every request.
+
+The website's own pages (the offline sync in site.js) use the login they already have
+instead: the session cookie with the CSRF token in an `X-CSRFToken` header,
+which a page of another site cannot read or send. No second secret is kept in the
+phone's storage, where any script or anyone holding the phone could read it; logging
+out stops the sync; and a team member helping a learner on the team's device sends the
+assisted learner's progress with the helper recorded, exactly as the pages do.
 """
 
 from __future__ import annotations
@@ -82,12 +89,36 @@ def public(view: Callable) -> Callable:
     return view
 
 
+SESSION_CSRF_HEADER = "X-CSRFToken"
+
+
+def _load_session_user() -> bool:
+    """The website's session, for a request without a token: True if it authenticates.
+    It counts only with the session's CSRF token in `X-CSRFToken`; without it the cookie
+    alone authenticates nothing (a 401, as for any request without credentials)."""
+    from flask_login import current_user
+    from flask_wtf.csrf import ValidationError, validate_csrf
+
+    if not current_user.is_authenticated:
+        return False
+    try:
+        validate_csrf(request.headers.get(SESSION_CSRF_HEADER, ""))
+    except ValidationError:
+        return False
+    g.api_user = current_user._get_current_object()
+    g.api_session = True
+    return True
+
+
 def load_token_user() -> None:
-    """Before each API request: authenticate the bearer token unless the view is public."""
+    """Before each API request: authenticate the bearer token (or the website's session)
+    unless the view is public."""
     view = current_app.view_functions.get(request.endpoint)
     if getattr(view, "is_public", False):
         return
     header = request.headers.get("Authorization", "").strip()
+    if not header and _load_session_user():
+        return
     if not header:
         raise UnauthorizedError("token-missing",
                                 _l("Log in first: send your access token as 'Authorization: Bearer …'."))
@@ -101,16 +132,33 @@ def load_token_user() -> None:
 
 
 def current_token() -> ApiToken:
+    if g.get("api_token") is None:
+        raise ForbiddenError("token-required", _l("This needs an access token, not a website session."))
     return g.api_token
 
 
 def current_user() -> User:
-    """The account behind the request's token."""
+    """The account behind the request's token; a website session is refused here (the
+    statistics API is for reporting tools, and the session path is for the offline sync of
+    the learner's own routes: `current_learner`)."""
+    current_token()
     return g.api_user
+
+
+def current_helper():
+    """The team member helping the learner on the team's device (website session only), or None."""
+    return g.get("api_helper")
 
 
 def current_learner():
     """The learner behind the token; staff accounts follow courses only by helping on the website."""
+    if g.get("api_session"):
+        from lms.learning.acting import acting_learner
+
+        learner, g.api_helper = acting_learner()
+        if learner is None:
+            raise ForbiddenError("learner-required", _l("Only a learner's account can do this."))
+        return learner
     learner = own_learner(g.api_user)
     if learner is None:
         raise ForbiddenError("learner-required", _l("Only a learner's account can do this."))

@@ -73,7 +73,7 @@ def leave_request_language(_error=None) -> None:
     stack = g.pop("api_language", None)
     if stack is not None:
         stack.close()
-    for name in ("api_token", "api_user", "api_token_touched", "api_committed"):
+    for name in ("api_token", "api_user", "api_token_touched", "api_committed", "api_session", "api_helper"):
         g.pop(name, None)
 
 
@@ -219,7 +219,8 @@ def enroll(slug: str):
 def record_progress(body: models.ProgressBatch):
     learner = auth.current_learner()
     events = body.as_events()
-    results = _write_once(lambda: operations.apply_progress_events(learner, events))
+    helper = auth.current_helper()
+    results = _write_once(lambda: operations.apply_progress_events(learner, events, helper=helper))
     return models.ProgressResults.model_validate({"results": results})
 
 
@@ -235,7 +236,8 @@ def submit_quiz(slug: str, body: models.QuizSubmission):
     def work():
         stored = _stored_attempt(learner, body.id)
         if stored is None:
-            return operations.submit_quiz(learner, course, body.answers, client_event_id=body.id), True
+            return operations.submit_quiz(learner, course, body.answers, client_event_id=body.id,
+                                          helper=auth.current_helper()), True
         if stored.course_id != course.id:
             raise errors.ConflictError("attempt-id-reused", _l("This attempt id was already used for another course."))
         return stored, False

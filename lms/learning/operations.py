@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, load_only
 
 from lms.db import insert_skipping_duplicates, utcnow
 from lms.errors import DomainError, NotFoundError
@@ -272,7 +272,11 @@ def apply_progress_events(learner, batch: list[dict], *, helper=None) -> list[di
     enrolments, one flush, then a completion check once per course touched.
     """
     ids = [str(event.get("id")) for event in batch]
-    lessons = {lesson.id: lesson for lesson in db.session.scalars(select(Lesson).options(joinedload(Lesson.course))
+    # Only the columns the batch needs: a lesson's bodies (kilobytes in two languages) stay
+    # unread, and so do the course's texts (they load on access, should anything ask).
+    lessons = {lesson.id: lesson for lesson in db.session.scalars(select(Lesson).options(
+        load_only(Lesson.id, Lesson.course_id, Lesson.is_active),
+        joinedload(Lesson.course).load_only(Course.id, Course.is_published, Course.version, Course.pass_mark))
                .where(Lesson.id.in_({e.get("lesson_id") for e in batch if isinstance(e.get("lesson_id"), int)})))}
     results: list[dict] = [{"id": event_id, "status": "rejected", "code": "lesson-or-kind-invalid"} for event_id in ids]
     now = utcnow()

@@ -14,6 +14,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -31,7 +32,7 @@ from lms.core import page_cache
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.i18n import locale_code, locale_for
-from lms.learning import content_cache, operations, queries
+from lms.learning import content_cache, offline, operations, queries
 from lms.learning.acting import ASSIST_KEY, acting_learner, start_assisting, stop_assisting
 from lms.learning.models import Lesson
 
@@ -220,7 +221,8 @@ def quiz(slug: str):
             summary = queries.course_progress(learner, course)
     status = 422 if error else 200
     return render_template("learning/quiz.html", course=course, questions=questions, summary=summary,
-                           attempt=attempt, error=error, answers=answers), status
+                           attempt=attempt, error=error, answers=answers,
+                           for_offline=request.args.get("offline") == "1"), status
 
 
 @bp.get("/my-learning")
@@ -254,3 +256,29 @@ def course_media(slug: str, name: str):
     if queries.course_by_slug(slug) is None:
         abort(404)
     return send_from_directory(folder, name, max_age=86400)
+
+
+@bp.get("/courses/<slug>/offline.json")
+def offline_manifest(slug: str):
+    """The files a phone keeps to learn this course offline, in the page's language."""
+    course = content_cache.courses().get(slug)
+    model = queries.course_by_slug(slug)
+    if course is None or model is None:
+        abort(404)
+    return offline.course_files(course, model.content_hash, locale_code())
+
+
+@bp.get("/offline/session")
+def offline_session():
+    """What a phone needs before it sends its queue: whose session this is, a fresh CSRF
+    token (the one in a page kept for days has expired), where to send, and each course's
+    content hash so a kept copy that changed is fetched again."""
+    learner, _helper = acting_learner()
+    locale = locale_code()
+    hashes = {course.slug: offline.course_hash(course.content_hash, course.version, locale)
+              for course in queries.published_courses()}
+    response = jsonify(learner=learner.id if learner is not None else None, csrf_token=generate_csrf(),
+                       progress_url=url_for("api.record_progress"),
+                       quiz_url=url_for("api.submit_quiz", slug="__slug__"), courses=hashes)
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -154,6 +154,14 @@ def answer_quiz_wrongly(page, ids, check):
     assert page.locator(".quiz-review li.wrong").count() > 0
 
 
+def save_course_offline(page, ids, check):
+    """The offline controls: the size before saving, then "saved on this phone" with remove."""
+    page.locator(".offline-save .offline-size").filter(has_text="KB").wait_for()
+    check("learner-course-offline")
+    page.click(".offline-save [data-action=save]")
+    page.locator(".offline-save .offline-saved").wait_for(state="visible", timeout=30_000)
+
+
 def form_errors(name: str):
     return lambda page, ids, check: send_empty_form(page, ids, check, name)
 
@@ -194,6 +202,9 @@ PAGES = [
     Visit("my-data", "/my-data", login="demo-learner"),
     Visit("account-errors", "/account", login="demo-learner", then=form_errors("account")),
     Visit("learner-lesson", "/courses/{course}/lessons/{lesson}", login=QUIZ_LEARNER),
+    Visit("learner-course-saved", "/courses/{course}", login="demo-learner", then=save_course_offline),
+    Visit("offline-help", "/help/offline"),
+    Visit("offline-help-en", "/help/offline", locale="en-US"),
     Visit("quiz-review", "/courses/{course}/quiz", login=QUIZ_LEARNER, then=answer_quiz_wrongly),
     # Community team
     Visit("team-learners", "/team/learners", login="demo-team"),

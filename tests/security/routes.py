@@ -51,6 +51,10 @@ EXPECTED: dict[str, Expect] = {
     "accounts.login": PUBLIC, "accounts.logout": PUBLIC, "accounts.signup": PUBLIC,
     "learning.catalogue": PUBLIC, "learning.course": PUBLIC, "learning.lesson": PUBLIC,
     "learning.course_media": PUBLIC,
+    # The installable web app and offline learning: public files, and a session answer that
+    # names no one but the asker (docs/offline.md)
+    "core.web_manifest": PUBLIC, "core.service_worker": PUBLIC, "core.offline_help": PUBLIC,
+    "learning.offline_manifest": PUBLIC, "learning.offline_session": PUBLIC,
     "certs.verify_form": PUBLIC, "certs.verify_certificate": Expect(EVERYONE, shows_holder=True),
     "api.show_certificate": Expect(EVERYONE, shows_holder=True),
     "statistics.open_data_page": PUBLIC, "statistics.open_data_json": PUBLIC,

@@ -36,7 +36,7 @@ NUMBERS = [HUGE, "9223372036854775808", "2147483648", "-1", "-" + HUGE, "0", "ab
 EACH = [HUGE, "2147483648", "-1", "abc"]
 PATH_NUMBERS = ["0", "2147483648", "9223372036854775808", HUGE]
 TEMPLATES = Path(__file__).resolve().parents[2] / "lms"
-SKIP_GET = {"static", "team.static", "learning.course_media", "accounts.logout"}
+SKIP_GET = {"static", "team.static", "learning.course_media", "core.service_worker", "accounts.logout"}
 
 
 def _persona(endpoint: str) -> str:
