@@ -86,6 +86,7 @@ def init_blueprint(bp: Blueprint) -> None:
     def domain_error(error: DomainError) -> Response:
         db.session.rollback()
         response = problem_response(status_of(error), error.code, error.message, error.field)
-        if getattr(error, "retry_after", None):  # the limit's own window (verification misses, say)
-            response.headers["Retry-After"] = str(error.retry_after)
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after:  # the limit's own window (verification misses, say)
+            response.headers["Retry-After"] = str(retry_after)
         return response
