@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from wtforms import SelectChoice
@@ -50,8 +50,10 @@ def require_chosen_password():
     if not session.get(PASSWORD_PENDING_KEY) or may_use_while_pending(request.endpoint):
         return None
     if wants_json():
-        return jsonify(error={"code": "password-change-required", "message": _(
-            "Choose your own password first: log in on the website.")}), 403
+        from lms.api.errors import problem_response
+
+        return problem_response(403, "password-change-required",
+                                _("Choose your own password first: log in on the website."))
     return redirect(url_for("accounts.choose_password"))
 
 
