@@ -104,15 +104,7 @@ def record_lesson_progress(learner, lesson: Lesson, progress: int, *, seconds: i
     progress = max(0, min(100, int(progress)))
     enrollment = enrollment or enroll(learner, lesson.course, helper=helper)
     row = row or _progress_row(learner, lesson, now)
-    row.progress = max(row.progress, progress)
-    row.time_spent_seconds += max(0, min(int(seconds or 0), 3600))
-    row.last_seen_dt = max(row.last_seen_dt, at)
-    if helper is not None:
-        row.helped_by_id = helper.id
-        enrollment.is_assisted = True
-    enrollment.started_dt = enrollment.started_dt or at
-    enrollment.last_activity_dt = now
-    enrollment.last_lesson_id = lesson.id
+    _apply_progress(row, enrollment, lesson, progress, seconds, at, now, helper)
     if row.progress >= 100 and row.completed_dt is None:
         row.completed_dt = at
         db.session.flush()
@@ -322,7 +314,8 @@ def apply_progress_events(learner, batch: list[dict], *, helper=None) -> list[di
 
 def _apply_progress(row: LessonProgress, enrollment: Enrollment, lesson: Lesson, progress: int, seconds,
                     at: datetime, now: datetime, helper) -> None:
-    """The field rules of `record_lesson_progress`, without its queries and flushes."""
+    """The field rules of one event (progress never goes down, seconds clamped), shared by
+    `record_lesson_progress` and the batch path; no queries, no flush."""
     row.progress = max(row.progress, progress)
     row.time_spent_seconds += max(0, min(int(seconds or 0), 3600))
     row.last_seen_dt = max(row.last_seen_dt, at)
