@@ -69,9 +69,15 @@ with app.app_context():
     return json.loads(run([PYTHON, "-c", script], env).strip().splitlines()[-1])
 
 
+# One User-Agent for the login and for wrk: Flask-Login's session protection ties a
+# session to the browser's address and agent, and a cookie replayed by another agent is
+# marked not fresh and re-signed on every answer, which no real browser causes.
+BENCH_AGENT = "lms-bench"
+
+
 def wrk(url: str, seconds: int, headers: dict | None = None, script: str | None = None) -> dict:
     cmd = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency"]
-    for name, value in (headers or {}).items():
+    for name, value in {"User-Agent": BENCH_AGENT, **(headers or {})}.items():
         cmd += ["-H", f"{name}: {value}"]
     if script:
         cmd += ["-s", script]
@@ -94,6 +100,7 @@ def login_cookie(base: str, warm_up: str | None = None) -> str:
     """Log in through the real form (and visit `warm_up`); return the cookie header."""
     jar = CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.addheaders = [("User-Agent", BENCH_AGENT)]  # the agent wrk sends too
     page = opener.open(base + "/login").read().decode()
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
     data = urllib.parse.urlencode({"csrf_token": token, "login": "bench0", "password": PASSWORD}).encode()
