@@ -35,13 +35,26 @@ def recount_command(fix: bool, show: int) -> None:
 @click.option("--seconds", default=60.0, show_default=True, help="Stop after about this many seconds.")
 @click.option("--repair", is_flag=True, help="Rewrite the rows of the units that differ (only those).")
 @click.option("--show", default=20, help="How many differences to list.")
-def check_command(seconds: float, repair: bool, show: int) -> None:
-    """Check units against the raw rows, newest changes first; store and report what differs."""
+@click.option("--pace", default=0.5, show_default=True, type=float,
+              help="Share of the time the check works (it rests between units, so pages stay fast).")
+@click.option("--nice/--no-nice", "be_nice", default=True, show_default=True,
+              help="Run at a lower CPU priority than the web workers.")
+def check_command(seconds: float, repair: bool, show: int, pace: float, be_nice: bool) -> None:
+    """Check units against the raw rows, newest changes first; store and report what differs.
+
+    Meant to run every few minutes beside the web workers: by default it lowers its own
+    CPU priority and works half of the time, resting between units."""
+    import os
+
     from lms.statistics.check import check_communes, run_differences
 
     if seconds <= 0:
         raise click.BadParameter("give a number of seconds above zero", param_hint="--seconds")
-    run = check_communes(seconds, repair=repair, isolated=True)
+    if not 0 < pace <= 1:
+        raise click.BadParameter("give a share of the time above 0 and at most 1", param_hint="--pace")
+    if be_nice and hasattr(os, "nice"):
+        os.nice(10)
+    run = check_communes(seconds, repair=repair, isolated=True, pace=pace)
     for difference in run_differences(run, show):
         click.echo(f"unit {difference.unit_id} {difference.table_name}: {difference.key}: "
                    f"stored {difference.stored}, expected {difference.expected}")

@@ -142,7 +142,7 @@ def test_backup_then_restore_brings_every_row_back(instance):
     # (demo load, through the writer, made them; the changes after the backup are gone).
     recount = flask(instance, "statistics", "recount")
     assert recount.returncode == 0 and "0 counters differ" in recount.stdout, recount.stdout + recount.stderr
-    check = flask(instance, "statistics", "check", "--seconds", "600")
+    check = flask(instance, "statistics", "check", "--seconds", "600", "--pace", "1")
     assert check.returncode == 0 and ": 0 rows differ" in check.stdout, check.stdout + check.stderr
 
 

@@ -87,13 +87,31 @@ def test_the_command_reports_then_repairs(app, communes, course):
     _activity(communes, course)
     _bump_counter(communes[1])
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["statistics", "check", "--seconds", "600"])
+    fast = ["--pace", "1", "--no-nice"]  # no rests, and the test process keeps its priority
+    result = runner.invoke(args=["statistics", "check", "--seconds", "600", *fast])
     assert result.exit_code == 1 and "rows differ in" in result.output, result.output
-    result = runner.invoke(args=["statistics", "check", "--seconds", "600", "--repair"])
+    result = runner.invoke(args=["statistics", "check", "--seconds", "600", "--repair", *fast])
     assert result.exit_code == 0 and "repaired" in result.output
     assert compare() == []
     result = runner.invoke(args=["statistics", "check", "--seconds", "0"])
     assert result.exit_code == 2 and "above zero" in result.output
+    for pace in ("0", "1.5", "-1"):
+        result = runner.invoke(args=["statistics", "check", "--pace", pace, "--no-nice"])
+        assert result.exit_code == 2 and "share of the time" in result.output, (pace, result.output)
+
+
+def test_a_paced_check_rests_in_proportion_to_its_work(communes, course):
+    """At pace p the check rests t × (1/p − 1) after a unit that took t: it works p of the
+    time, leaving the rest of the processor to the pages."""
+    _activity(communes, course)
+    rests, timings = [], []
+    run = check_communes(seconds=600, pace=0.25, sleep=rests.append, timings=timings)
+    assert run.differences == 0 and len(rests) == len(timings) >= len(communes)
+    for rest, (_level, milliseconds) in zip(rests, timings, strict=True):
+        assert abs(rest - milliseconds / 1000 * 3) < 1e-9
+    unpaced = []
+    check_communes(seconds=600, sleep=unpaced.append)
+    assert unpaced == []
 
 
 def test_the_page_shows_the_last_run_to_national_administrators_only(app, client, login, make, communes, course):
