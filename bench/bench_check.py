@@ -67,11 +67,12 @@ def full_check(app, repair: bool = False, seconds: float = 10_000) -> dict:
         result = {"seconds": total, "units": run.units_checked, "differing": run.units_differing,
                   "differences": run.differences, "longest_ms": run.longest_unit_ms}
         db.session.remove()
-    communes = sorted(ms for level, ms in timings if level == "commune") or [0.0]
+    communes = sorted(ms for level, ms, _snapshot in timings if level == "commune") or [0.0]
     result.update(commune_median=statistics.median(communes), commune_p95=stats.p95(communes),
                   commune_max=communes[-1], communes_read=len(communes),
-                  province_max=max((ms for level, ms in timings if level == "province"), default=0.0),
-                  nation_ms=max((ms for level, ms in timings if level == "nation"), default=0.0))
+                  province_max=max((ms for level, ms, _snapshot in timings if level == "province"), default=0.0),
+                  nation_ms=max((ms for level, ms, _snapshot in timings if level == "nation"), default=0.0),
+                  longest_snapshot_ms=max((snapshot for _level, _ms, snapshot in timings), default=0.0))
     return result
 
 
@@ -154,7 +155,8 @@ def main() -> None:
     print(f"full check: {clean['units']:,} units in {clean['seconds']:.1f} s; {clean['communes_read']:,} communes "
           f"read: median {clean['commune_median']:.1f} ms, p95 {clean['commune_p95']:.1f} ms, max "
           f"{clean['commune_max']:.0f} ms; province max {clean['province_max']:.0f} ms, nation "
-          f"{clean['nation_ms']:.0f} ms; longest transaction {clean['longest_ms']:.0f} ms; "
+          f"{clean['nation_ms']:.0f} ms; longest unit {clean['longest_ms']:.0f} ms, of which its snapshot "
+          f"(the longest transaction) {clean['longest_snapshot_ms']:.0f} ms; "
           f"{clean['differences']} differences", flush=True)
     spoiled = spoil(app, 20)
     repaired = full_check(app, repair=True, seconds=args.seconds)
@@ -168,8 +170,9 @@ def main() -> None:
            note=f"{clean['units']:,} units; {clean['communes_read']:,} communes with rows read")
     record(f"statistics check, per commune p95 ({where})", "≤ 1 s", round(clean["commune_p95"], 1), "ms",
            reference=round(clean["commune_median"], 1), met=clean["commune_p95"] <= 1000, note="reference: median")
-    record(f"statistics check, longest transaction ({where})", "≤ 1 s", round(clean["longest_ms"]), "ms",
-           met=clean["longest_ms"] <= 1000, note="one unit's snapshot read (and repair), committed alone")
+    record(f"statistics check, longest transaction ({where})", "≤ 1 s", round(clean["longest_snapshot_ms"]), "ms",
+           met=clean["longest_snapshot_ms"] <= 1000,
+           note=f"one unit's snapshot read; the longest unit with its comparison {clean['longest_ms']:.0f} ms")
     record(f"statistics check finds and repairs spoiled communes ({where})", f"{len(spoiled)} communes",
            repaired["differing"], "units", met=after["differences"] == 0 and repaired["differing"] >= len(spoiled),
            note=f"{repaired['differences']} rows; the next check finds {after['differences']}")

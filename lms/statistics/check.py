@@ -101,47 +101,93 @@ def _villages_of(connection, commune_id: int) -> set[int]:
     return set(connection.scalars(select(Unit.id).where(Unit.level == VILLAGE, Unit.commune_id == commune_id)))
 
 
-def commune_differences(connection, commune_id: int, province_id: int) -> UnitResult:
-    """A commune's counters against a recount of its learners, and the rollup rows it owns."""
+def _read_commune(connection, commune_id: int, province_id: int) -> tuple:
+    """What a commune's check reads in its snapshot: the recount of its learners, its
+    stored counters, and the stored rollup rows it owns (with the units that owns)."""
     counters = StatCounter.__table__
     rollups = StatRollup.__table__
     expected = Counter({k: v for k, v in expected_counters(connection=connection, commune_ids=[commune_id]).items()
                         if v})
     stored = _rows(connection, counters, KEY_COLUMNS, counters.c.commune_id == commune_id)
+    owned_units = {commune_id} | _villages_of(connection, commune_id)
+    owned_units |= {key[2] for key in expected | stored if key[2]}  # villages named by its counters
+    stored_rollups = _rows(connection, rollups, ROLLUP_COLUMNS, rollups.c.unit_id.in_(sorted(owned_units)))
+    stored_rollups.update(_rows(connection, rollups, ROLLUP_COLUMNS,
+                                _child_row(rollups, province_id, f"{CHILD}{commune_id}")))
+    return expected, stored, owned_units, stored_rollups
+
+
+def _compare_commune(commune_id: int, province_id: int, read: tuple) -> UnitResult:
+    expected, stored, owned_units, stored_rollups = read
     result = UnitResult(commune_id, COMMUNE)
     result.counters, result.counter_deltas = _diff(stored, expected)
-    owned_units = {commune_id} | _villages_of(connection, commune_id)
     child = f"{CHILD}{commune_id}"
-    owned_units |= {key[2] for key in expected | stored if key[2]}  # villages named by its counters
 
     def owned(key) -> bool:
         return key[0] in owned_units or (key[0] == province_id and key[3] == child)
 
     expected_rollups = Counter({k: v for k, v in rollup_deltas(expected).items() if v and owned(k)})
-    stored_rollups = _rows(connection, rollups, ROLLUP_COLUMNS, rollups.c.unit_id.in_(sorted(owned_units)))
-    stored_rollups.update(_rows(connection, rollups, ROLLUP_COLUMNS, _child_row(rollups, province_id, child)))
     result.rollups, result.rollup_repair = _diff(stored_rollups, expected_rollups)
     return result
 
 
-def province_differences(connection, province_id: int, corrections: Counter | None = None) -> UnitResult:
-    """A province's rollup rows (and its row under the nation) against the rollup of its
-    counters, plus `corrections` (counter differences found and not repaired in this run)."""
+def commune_differences(connection, commune_id: int, province_id: int) -> UnitResult:
+    """A commune's counters against a recount of its learners, and the rollup rows it owns."""
+    return _compare_commune(commune_id, province_id, _read_commune(connection, commune_id, province_id))
+
+
+def _read_province(connection, province_id: int) -> tuple:
+    """What a province's check reads in its snapshot: its counters and its rollup rows
+    (its own and its row under the nation)."""
     counters = StatCounter.__table__
     rollups = StatRollup.__table__
+    stored_counters = _rows(connection, counters, KEY_COLUMNS, counters.c.province_id == province_id)
+    stored = _rows(connection, rollups, ROLLUP_COLUMNS,
+                   (rollups.c.unit_id == province_id) & ~rollups.c.dimension.startswith(CHILD))
+    stored.update(_rows(connection, rollups, ROLLUP_COLUMNS, _child_row(rollups, NATION_ROLLUP, f"{CHILD}{province_id}")))
+    return stored_counters, stored
+
+
+def _compare_province(province_id: int, read: tuple, corrections: Counter | None = None) -> UnitResult:
+    stored_counters, stored = read
     child = f"{CHILD}{province_id}"
 
     def owned(key) -> bool:
         return ((key[0] == province_id and not key[3].startswith(CHILD))
                 or (key[0] == NATION_ROLLUP and key[3] == child))
 
-    stored_counters = _rows(connection, counters, KEY_COLUMNS, counters.c.province_id == province_id)
     stored_counters.update({k: v for k, v in (corrections or {}).items() if k[0] == province_id})
     expected = Counter({k: v for k, v in rollup_deltas(stored_counters).items() if v and owned(k)})
-    stored = _rows(connection, rollups, ROLLUP_COLUMNS,
-                   (rollups.c.unit_id == province_id) & ~rollups.c.dimension.startswith(CHILD))
-    stored.update(_rows(connection, rollups, ROLLUP_COLUMNS, _child_row(rollups, NATION_ROLLUP, child)))
     result = UnitResult(province_id, PROVINCE)
+    result.rollups, result.rollup_repair = _diff(stored, expected)
+    return result
+
+
+def province_differences(connection, province_id: int, corrections: Counter | None = None) -> UnitResult:
+    """A province's rollup rows (and its row under the nation) against the rollup of its
+    counters, plus `corrections` (counter differences found and not repaired in this run)."""
+    return _compare_province(province_id, _read_province(connection, province_id), corrections)
+
+
+def _read_nation(connection) -> tuple:
+    """The provinces' rollup rows and the nation's own, read in one snapshot."""
+    rollups = StatRollup.__table__
+    provinces = select(Unit.id).where(Unit.level == PROVINCE)
+    rows = _rows(connection, rollups, ROLLUP_COLUMNS, rollups.c.unit_id.in_(provinces)
+                 & ~rollups.c.dimension.startswith(CHILD))
+    stored = _rows(connection, rollups, ROLLUP_COLUMNS,
+                   (rollups.c.unit_id == NATION_ROLLUP) & ~rollups.c.dimension.startswith(CHILD))
+    return rows, stored
+
+
+def _compare_nation(read: tuple, corrections: Counter | None = None) -> UnitResult:
+    rows, stored = read
+    rows.update({k: v for k, v in (corrections or {}).items() if k[0] != NATION_ROLLUP and not k[3].startswith(CHILD)})
+    expected: Counter = Counter()
+    for key, value in rows.items():
+        expected[(NATION_ROLLUP, *key[1:])] += value
+    expected = Counter({k: v for k, v in expected.items() if v})
+    result = UnitResult(NATION_ROLLUP, NATION)
     result.rollups, result.rollup_repair = _diff(stored, expected)
     return result
 
@@ -149,20 +195,7 @@ def province_differences(connection, province_id: int, corrections: Counter | No
 def nation_differences(connection, corrections: Counter | None = None) -> UnitResult:
     """The nation's rows against the sum of the provinces' rows (both sharded alike), plus
     `corrections` (province rows found different and not repaired in this run)."""
-    rollups = StatRollup.__table__
-    provinces = select(Unit.id).where(Unit.level == PROVINCE)
-    rows = _rows(connection, rollups, ROLLUP_COLUMNS, rollups.c.unit_id.in_(provinces)
-                 & ~rollups.c.dimension.startswith(CHILD))
-    rows.update({k: v for k, v in (corrections or {}).items() if k[0] != NATION_ROLLUP and not k[3].startswith(CHILD)})
-    expected: Counter = Counter()
-    for key, value in rows.items():
-        expected[(NATION_ROLLUP, *key[1:])] += value
-    expected = Counter({k: v for k, v in expected.items() if v})
-    stored = _rows(connection, rollups, ROLLUP_COLUMNS,
-                   (rollups.c.unit_id == NATION_ROLLUP) & ~rollups.c.dimension.startswith(CHILD))
-    result = UnitResult(NATION_ROLLUP, NATION)
-    result.rollups, result.rollup_repair = _diff(stored, expected)
-    return result
+    return _compare_nation(_read_nation(connection), corrections)
 
 
 def communes_by_recent_change(connection) -> list[tuple[int, str, int | None]]:
@@ -225,12 +258,23 @@ def _snapshot(isolated: bool):
         yield connection
 
 
-def _check_unit(connection, unit_id: int, level: str, province_id: int | None, unrepaired: dict) -> UnitResult:
+def _read_unit(connection, unit_id: int, level: str, province_id: int | None) -> tuple:
+    """The rows a unit's check needs, read in its snapshot (the comparison, in Python,
+    happens after the snapshot ends: a province's rollup of its counters takes longer than
+    reading them, and a snapshot held open holds back WAL checkpoints and vacuum)."""
     if level == COMMUNE:
-        return commune_differences(connection, unit_id, province_id)
+        return _read_commune(connection, unit_id, province_id)
     if level == PROVINCE:
-        return province_differences(connection, unit_id, unrepaired[COMMUNE])
-    return nation_differences(connection, unrepaired[PROVINCE])
+        return _read_province(connection, unit_id)
+    return _read_nation(connection)
+
+
+def _compare_unit(read: tuple, unit_id: int, level: str, province_id: int | None, unrepaired: dict) -> UnitResult:
+    if level == COMMUNE:
+        return _compare_commune(unit_id, province_id, read)
+    if level == PROVINCE:
+        return _compare_province(unit_id, read, unrepaired[COMMUNE])
+    return _compare_nation(read, unrepaired[PROVINCE])
 
 
 def _repair(result: UnitResult) -> None:
@@ -291,7 +335,7 @@ def check_communes(seconds: float = 60.0, *, repair: bool = False, isolated: boo
 
     `isolated`: each unit in its own snapshot and committed on its own (the command);
     otherwise everything happens in the caller's transaction (tests). `timings` receives
-    (level, milliseconds) per unit read (the benchmark). `pace` (0 < pace ≤ 1) is the share
+    (level, milliseconds, of which in the snapshot) per unit read (the benchmark). `pace` (0 < pace ≤ 1) is the share
     of the time the check works: after a unit that took t it rests t × (1/pace − 1), so on
     a small server the dashboards it shares the processors with keep their speed (the
     seconds allowed include the rests).
@@ -322,7 +366,9 @@ def check_communes(seconds: float = 60.0, *, repair: bool = False, isolated: boo
             _record_unit(run, UnitResult(unit_id, level), False, quiet)
             continue
         with _snapshot(isolated) as connection:
-            result = _check_unit(connection, unit_id, level, province_id, unrepaired)
+            read = _read_unit(connection, unit_id, level, province_id)
+        snapshot_ms = (time.perf_counter() - unit_started) * 1000
+        result = _compare_unit(read, unit_id, level, province_id, unrepaired)
         if repair and result.differences:
             _repair(result)
         elif level == COMMUNE:
@@ -335,7 +381,7 @@ def check_communes(seconds: float = 60.0, *, repair: bool = False, isolated: boo
         elapsed = (time.perf_counter() - unit_started) * 1000
         run.longest_unit_ms = max(run.longest_unit_ms, elapsed)
         if timings is not None:
-            timings.append((level, elapsed))
+            timings.append((level, elapsed, snapshot_ms))
         if pace < 1:
             sleep(elapsed / 1000 * (1 / pace - 1))
     _mark_checked(quiet)

@@ -107,7 +107,8 @@ def test_a_paced_check_rests_in_proportion_to_its_work(communes, course):
     rests, timings = [], []
     run = check_communes(seconds=600, pace=0.25, sleep=rests.append, timings=timings)
     assert run.differences == 0 and len(rests) == len(timings) >= len(communes)
-    for rest, (_level, milliseconds) in zip(rests, timings, strict=True):
+    for rest, (_level, milliseconds, snapshot) in zip(rests, timings, strict=True):
+        assert 0 <= snapshot <= milliseconds
         assert abs(rest - milliseconds / 1000 * 3) < 1e-9
     unpaced = []
     check_communes(seconds=600, sleep=unpaced.append)
