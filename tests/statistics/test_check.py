@@ -133,3 +133,23 @@ def test_the_page_shows_the_last_run_to_national_administrators_only(app, client
     db.session.flush()
     english = client.get("/statistics/check").get_data(as_text=True)
     assert "Statistics check" in english and "rows differ in" in english
+
+
+def test_a_provinces_rollup_summed_by_the_database_equals_the_rollup_of_its_counters(communes, course):
+    """`_province_aggregates` (GROUP BYs in SQL) gives exactly the province rows that
+    `rollup_keys` gives from its counters in Python, on every engine."""
+    from lms.statistics.check import _province_aggregates
+    from lms.statistics.models import CHILD, KEY_COLUMNS, rollup_deltas
+    from lms.statistics.recount import expected_counters
+
+    _activity(communes, course)
+    for commune in communes:  # learners of every sex and age, some with a village, some helped
+        new_learner(commune)
+    db.session.flush()
+    counters = expected_counters()
+    for province_id in {commune.province_id for commune in communes}:
+        mine = Counter({k: v for k, v in counters.items() if k[KEY_COLUMNS.index("province_id")] == province_id})
+        child = f"{CHILD}{province_id}"
+        wanted = Counter({k: v for k, v in rollup_deltas(mine).items() if v and (
+            (k[0] == province_id and not k[3].startswith(CHILD)) or (k[0] == 0 and k[3] == child))})
+        assert wanted and _province_aggregates(db.session.connection(), province_id) == wanted
