@@ -119,8 +119,9 @@ def pages_while(app, url: str, units: dict, repeat: int, rounds: int, seconds: f
             for name, value in stats.time_pages(app, units, repeat).items():
                 found[name][variant].append(value)
             still_running = check.poll() is None
-            check.terminate()  # its budget is for the pages, not for a whole pass
-            out, err = check.communicate(timeout=600)
+            # Left to end its budget: a check killed mid-write leaves SQLite a write-ahead
+            # log to recover, and the next connections wait for that (503s).
+            out, err = check.communicate(timeout=3600)
             if not still_running:
                 print("warning: the check finished before the pages were timed", out[-300:], err[-300:])
     return {name: {key: max(values) for key, values in times.items()} for name, times in found.items()}

@@ -33,7 +33,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, literal, select, union_all
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from lms.access import check
@@ -140,33 +140,29 @@ def commune_differences(connection, commune_id: int, province_id: int) -> UnitRe
 
 def _province_aggregates(connection, province_id: int) -> Counter:
     """The province's own rollup rows and its row under the nation, as the rollup of its
-    counters would give them (`models.rollup_keys`), summed by the database: one UNION ALL
-    of GROUP BYs over the province's counters instead of the rollup of every counter row in
-    Python (a large province has hundreds of thousands of them)."""
-    counters = StatCounter.__table__
-    c = counters.c
-    shard = (c.shard % ROLLUP_SHARDS).label("s")
-    zero, everything = literal(0), literal(ALL)
-    where = c.province_id == province_id
-    parts = [
-        select(zero, everything, everything, c.metric, shard, func.sum(c.value)).where(where).group_by(c.metric, shard),
-        select(zero, c.month, everything, c.metric, shard, func.sum(c.value)).where(where)
-        .group_by(c.month, c.metric, shard),
-    ]
-    for prefix, column in (("sex:", c.sex), ("age:", c.age_band), ("mode:", c.mode)):
-        parts.append(select(zero, everything, literal(prefix) + column, c.metric, shard, func.sum(c.value))
-                     .where(where).group_by(column, c.metric, shard))
-    parts.append(select(c.course_id, everything, everything, c.metric, shard, func.sum(c.value))
-                 .where(where, c.course_id != 0).group_by(c.course_id, c.metric, shard))
+    counters would give them (`models.rollup_keys`). The database sums its counters over
+    communes and villages in one GROUP BY (a large province has hundreds of thousands of
+    counter rows, a few thousand groups); the groups are rolled up here."""
+    c = StatCounter.__table__.c
+    shard = c.shard % ROLLUP_SHARDS
+    grouped = (c.course_id, c.month, c.sex, c.age_band, c.mode, c.metric, shard)
     found: Counter = Counter()
     child = f"{CHILD}{province_id}"
-    for course_id, period, dimension, metric, rollup_shard, value in connection.execute(union_all(*parts)):
+    rows = connection.execute(select(*grouped, func.sum(c.value)).where(c.province_id == province_id)
+                              .group_by(*grouped))
+    for course_id, month, sex, band, mode, metric, rollup_shard, value in rows:
         if not value:
             continue
-        found[(province_id, course_id, period, dimension, metric, rollup_shard)] += value
-        if course_id == 0 and period == ALL and dimension == ALL:
-            found[(NATION_ROLLUP, 0, ALL, child, metric, rollup_shard)] += value
-    return found
+        keys = [(province_id, 0, ALL, ALL, metric, rollup_shard), (province_id, 0, month, ALL, metric, rollup_shard),
+                (province_id, 0, ALL, "sex:" + sex, metric, rollup_shard),
+                (province_id, 0, ALL, "age:" + band, metric, rollup_shard),
+                (province_id, 0, ALL, "mode:" + mode, metric, rollup_shard),
+                (NATION_ROLLUP, 0, ALL, child, metric, rollup_shard)]
+        if course_id:
+            keys.append((province_id, course_id, ALL, ALL, metric, rollup_shard))
+        for key in keys:
+            found[key] += value
+    return Counter({key: value for key, value in found.items() if value})
 
 
 def _read_province(connection, province_id: int) -> tuple:
