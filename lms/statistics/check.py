@@ -383,12 +383,30 @@ def check_communes(seconds: float = 60.0, *, repair: bool = False, isolated: boo
     units = communes_by_recent_change(db.session.connection())
     populated = _populated(db.session.connection())
     run.units_total = len(units)
+    if isolated:
+        # Between units the run's figures are only counted up in memory: reloading the run
+        # after each commit began a transaction before the next unit's read, and on SQLite
+        # a command's transaction takes the write lock (BEGIN IMMEDIATE), so every other
+        # writer waited for whole reads of the check. Now the session touches the database
+        # only in a unit's short write phase (its record, a repair, the commit).
+        session = db.session()  # the Session behind the scoped proxy
+        kept_expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        if isolated:
+            db.session.commit()
+        _check_units(run, units, populated, started, seconds, repair, isolated, timings, pace, sleep)
+    finally:
+        if isolated:
+            session.expire_on_commit = kept_expire_on_commit
+    return run
+
+
+def _check_units(run, units, populated, started, seconds, repair, isolated, timings, pace, sleep) -> None:
+    """The loop of `check_communes`."""
     # Differences found and left as they are: the levels above are checked against the
     # rows as they should be, so one wrong counter is reported once, not at every level.
     unrepaired: dict[str, Counter] = {COMMUNE: Counter(), PROVINCE: Counter()}
     quiet: list[dict] = []  # units with no rows: marked checked together
-    if isolated:
-        db.session.commit()
     for unit_id, level, province_id in units:
         if run.units_checked and time.perf_counter() - started >= seconds:
             break
@@ -420,7 +438,6 @@ def check_communes(seconds: float = 60.0, *, repair: bool = False, isolated: boo
     db.session.flush()
     if isolated:
         db.session.commit()
-    return run
 
 
 def repair_communes(seconds: float = 60.0) -> StatCheckRun:

@@ -153,3 +153,62 @@ def test_a_provinces_rollup_summed_by_the_database_equals_the_rollup_of_its_coun
         wanted = Counter({k: v for k, v in rollup_deltas(mine).items() if v and (
             (k[0] == province_id and not k[3].startswith(CHILD)) or (k[0] == 0 and k[3] == child))})
         assert wanted and _province_aggregates(db.session.connection(), province_id) == wanted
+
+
+LOCK_PROBE = """
+import sqlite3, sys
+from lms import create_app
+from lms.extensions import db
+from lms.statistics import check
+
+app = create_app()
+runner = app.test_cli_runner()
+for args in (["db", "upgrade"], ["units", "load"], ["courses", "load"], ["demo", "load"]):
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0, (args, result.output, result.exception)
+path = sys.argv[1]
+probes = []
+read_unit = check._read_unit
+
+def probing(connection, *args):
+    # While the check reads a unit, another writer must get the write lock at once.
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+        probes.append(True)
+    except sqlite3.OperationalError:
+        probes.append(False)
+    finally:
+        other.close()
+    return read_unit(connection, *args)
+
+check._read_unit = probing
+with app.app_context():
+    for pace in (1.0, 0.5):
+        run = check.check_communes(600, isolated=True, pace=pace)
+        assert run.units_checked == run.units_total and run.differences == 0
+        check.check_communes(600, repair=True, isolated=True, pace=pace)
+print(len(probes), probes.count(False))
+"""
+
+
+def test_the_check_never_holds_the_write_lock_while_it_reads(tmp_path):
+    """On SQLite a command's transaction takes the write lock; the check reads each unit
+    in a snapshot of its own and writes only its record, so learners' writes never wait
+    for a unit's read (they waited up to the busy timeout, then answered 503)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    path = tmp_path / "lms.sqlite3"
+    env = {**os.environ, "PYTHONPATH": str(root), "FLASK_APP": "wsgi.py", "LMS_INSTANCE_DIR": str(tmp_path / "instance"),
+           "DATABASE_URL": f"sqlite:///{path}", "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
+           "LMS_LOG_LEVEL": "WARNING"}
+    done = subprocess.run([sys.executable, "-c", LOCK_PROBE, str(path)], cwd=root, env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    probes, refused = map(int, done.stdout.split()[-2:])
+    assert probes >= 8 and refused == 0, done.stdout
