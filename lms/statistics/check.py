@@ -53,6 +53,7 @@ from lms.statistics.models import (
     StatCounter,
     StatRollup,
     rollup_deltas,
+    rollup_keys,
 )
 from lms.statistics.operations import _upsert, mark_changed
 from lms.statistics.recount import expected_counters
@@ -93,7 +94,6 @@ def _diff(stored: Counter, expected: Counter) -> tuple[list[tuple], Counter]:
 def _child_row(rollups, parent_id: int, dimension: str):
     """A child's totals under its parent: a prefix of the primary key, read directly
     (an OR with the unit's own rows made SQLite walk all of the parent's rows)."""
-    from lms.statistics.models import ALL
 
     return ((rollups.c.unit_id == parent_id) & (rollups.c.course_id == 0) & (rollups.c.period == ALL)
             & (rollups.c.dimension == dimension))
@@ -153,15 +153,12 @@ def _province_aggregates(connection, province_id: int) -> Counter:
     for course_id, month, sex, band, mode, metric, rollup_shard, value in rows:
         if not value:
             continue
-        keys = [(province_id, 0, ALL, ALL, metric, rollup_shard), (province_id, 0, month, ALL, metric, rollup_shard),
-                (province_id, 0, ALL, "sex:" + sex, metric, rollup_shard),
-                (province_id, 0, ALL, "age:" + band, metric, rollup_shard),
-                (province_id, 0, ALL, "mode:" + mode, metric, rollup_shard),
-                (NATION_ROLLUP, 0, ALL, child, metric, rollup_shard)]
-        if course_id:
-            keys.append((province_id, course_id, ALL, ALL, metric, rollup_shard))
-        for key in keys:
-            found[key] += value
+        # The group as a counter key of no particular commune: `rollup_keys` (the one
+        # definition of the rollup) then gives its province rows and its row under the nation.
+        group = (province_id, None, 0, course_id, month, sex, band, mode, metric, rollup_shard)
+        for key in rollup_keys(group):
+            if (key[0] == province_id and not key[3].startswith(CHILD)) or (key[0] == NATION_ROLLUP and key[3] == child):
+                found[key] += value
     return Counter({key: value for key, value in found.items() if value})
 
 
