@@ -26,6 +26,7 @@ def create_app(config: type | None = None, **overrides) -> Flask:
     configure_database(app)
     configure_extensions(app)
     configure_statistics(app)
+    configure_learning(app)
     configure_i18n(app)
     configure_security(app)
     configure_blueprints(app)
@@ -84,6 +85,16 @@ def configure_statistics(app: Flask) -> None:
     from lms.statistics import writer
 
     writer.init_app(app)
+
+
+def configure_learning(app: Flask) -> None:
+    """Where stored progress events are applied: in the request, or by each worker's applier."""
+    from lms.learning import applier, progress_log
+
+    mode = app.config.get("PROGRESS_APPLY")
+    if mode not in (progress_log.APPLY_IN_REQUEST, progress_log.APPLY_IN_BACKGROUND):
+        raise ValueError(f"PROGRESS_APPLY must be 'request' or 'background', not {mode!r}")
+    applier.init_app(app)
 
 
 def configure_i18n(app: Flask) -> None:

@@ -117,6 +117,11 @@ class Config:
     LOGIN_MAX_FAILURES_PER_ACCOUNT = 20
     LOGIN_DEVICE_COOKIE_DAYS = 365
 
+    # Where the effect of stored progress events is written (lms.learning.progress_log):
+    # "background", by each worker's applier in groups (a province's phones syncing at
+    # once cost about what storing their events costs), or "request", before answering.
+    PROGRESS_APPLY = os.environ.get("PROGRESS_APPLY", "background").strip().lower()
+
     # API tokens stop working this many days after they were issued.
     API_TOKEN_DAYS = int(os.environ.get("API_TOKEN_DAYS", "90"))
 
@@ -141,6 +146,9 @@ class Config:
 
 class TestConfig(Config):
     TESTING = True
+    # Tests read back what a request wrote as soon as it answers; the background applier
+    # has its own tests (tests/learning/test_background_apply.py).
+    PROGRESS_APPLY = "request"
     SECRET_KEY = "test-secret-key"  # noqa: S105  # nosec B105: tests only
     IDENTITY_HASH_KEY = "test-identity-key"
     CERTIFICATE_KEY = "test-certificate-key"

@@ -29,12 +29,12 @@ class UTCDateTime(TypeDecorator):
         return value
 
 
-def insert_skipping_duplicates(table, key: tuple[str, ...]):
+def insert_skipping_duplicates(table, key: tuple[str, ...], *, dialect: str | None = None):
     """INSERT INTO `table` … ON CONFLICT (key) DO NOTHING, with the engine's own insert
     construct (both engines support it, and RETURNING the rows actually added)."""
     from lms.extensions import db
 
-    if db.session.get_bind().dialect.name == "postgresql":
+    if (dialect or db.session.get_bind().dialect.name) == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert

@@ -19,6 +19,7 @@ assisted learner's progress with the helper recorded, exactly as the pages do.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from collections.abc import Callable
@@ -26,7 +27,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app, g, request
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from lms.access import own_learner
@@ -69,15 +70,20 @@ def touch_token(token: ApiToken, now: datetime | None = None) -> bool:
     return True
 
 
+@functools.cache
+def _token_lookup():
+    """One query: the token, its account and the account's learner record. Built once: a
+    progress batch is a few milliseconds, and building this statement was a tenth of it."""
+    return (select(ApiToken, User).join(User, User.id == ApiToken.user_id).options(joinedload(User.learner))
+            .where(ApiToken.token_hash == bindparam("hash"), ApiToken.revoked_dt.is_(None),
+                   ApiToken.expires_dt > bindparam("now")))
+
+
 def find_token(secret: str) -> tuple[ApiToken, User] | None:
     """The live (not revoked, not expired) token with this secret and its active account."""
     if not secret or len(secret) > MAX_TOKEN_LENGTH:
         return None
-    # One query: the token, its account and the account's learner record.
-    found = db.session.execute(
-        select(ApiToken, User).join(User, User.id == ApiToken.user_id).options(joinedload(User.learner))
-        .where(ApiToken.token_hash == hash_token(secret), ApiToken.revoked_dt.is_(None),
-               ApiToken.expires_dt > utcnow())).first()
+    found = db.session.execute(_token_lookup(), {"hash": hash_token(secret), "now": utcnow()}).first()
     if found is None or not found[1].is_active:
         return None
     return found[0], found[1]

@@ -455,8 +455,10 @@ class EnrollmentAnswer(Answer):
 
 class ProgressResult(Answer):
     id: str
-    status: Literal["applied", "duplicate", "rejected"] = Field(
-        description="duplicate: seen before (a retried batch), not counted again")
+    status: Literal["applied", "accepted", "duplicate", "rejected"] = Field(
+        description="applied: stored and its effect written; accepted: stored, its effect written within moments "
+                    "by the server's applier (GET /me/progress shows it); duplicate: seen before (a retried batch), "
+                    "not counted again")
     code: str = _optional("Why it was rejected")
 
 

@@ -37,7 +37,7 @@ from lms.dbsetup import writes_on_get
 from lms.errors import DomainError, NotFoundError
 from lms.extensions import db
 from lms.i18n import locale_code
-from lms.learning import operations, queries
+from lms.learning import applier, operations, progress_log, queries
 from lms.learning.models import Course, Lesson, QuizAttempt
 from lms.statistics import queries as statistics_queries
 
@@ -220,7 +220,9 @@ def record_progress(body: models.ProgressBatch):
     learner = auth.current_learner()
     events = body.as_events()
     helper = auth.current_helper()
-    results = _write_once(lambda: operations.apply_progress_events(learner, events, helper=helper))
+    results = _write_once(lambda: progress_log.apply_progress_events(learner, events, helper=helper))
+    if any(result["status"] == "accepted" for result in results):
+        applier.wake(current_app)  # committed: the worker's applier writes their effect now
     return models.ProgressResults.model_validate({"results": results})
 
 
@@ -234,6 +236,8 @@ def submit_quiz(slug: str, body: models.QuizSubmission):
     course = _course(slug)
 
     def work():
+        if progress_log.has_waiting(learner.id):  # lessons just sent from the phone count for this attempt
+            progress_log.apply_pending(learner_id=learner.id)
         stored = _stored_attempt(learner, body.id)
         if stored is None:
             return operations.submit_quiz(learner, course, body.answers, client_event_id=body.id,
@@ -250,8 +254,11 @@ def submit_quiz(slug: str, body: models.QuizSubmission):
 
 @route("GET", "/me/progress", summary="The learner's courses and how far they got",
        answers={200: (models.MyProgress, "Progress per enrolled course")}, errors=(403,))
+@writes_on_get
 def show_my_progress():
     learner = auth.current_learner()
+    if progress_log.has_waiting(learner.id):  # what this phone just sent, read back as it sent it
+        _write_once(lambda: progress_log.apply_pending(learner_id=learner.id))
     return models.MyProgress(courses=[models.CourseProgressAnswer.of(item, locale_code())
                                       for item in queries.my_learning(learner)])
 

@@ -1,4 +1,5 @@
-"""`flask courses check` and `flask courses load`: course content from `courses/`.
+"""`flask courses check` and `flask courses load`: course content from `courses/`;
+`flask progress apply`: the stored progress events still waiting (lms.learning.progress_log).
 
 `load` validates every course first and writes nothing if any has a problem; otherwise
 it syncs and commits once.
@@ -54,5 +55,18 @@ def load_command(courses_dir: str | None) -> None:
     click.echo(str(report))
 
 
+progress_cli = AppGroup("progress", help="Learners' stored progress events.")
+
+
+@progress_cli.command("apply")
+def apply_command() -> None:
+    """Apply every stored progress event still waiting (the workers' appliers do this by
+    themselves; for a server stopped with events waiting, or a script that must see them)."""
+    from lms.learning.applier import drain
+
+    click.echo(f"progress events applied: {drain()}")
+
+
 def init_app(app) -> None:
     app.cli.add_command(courses_cli)
+    app.cli.add_command(progress_cli)

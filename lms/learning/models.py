@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import ApiToken  # noqa: F401 - moved to accounts (issue 15.9); old imports still work
@@ -183,6 +183,10 @@ class ProgressEvent(db.Model):
     __tablename__ = "progress_events"
     __table_args__ = (
         UniqueConstraint("learner_id", "client_event_id"),
+        # The events still waiting to be applied (lms.learning.progress_log): a short scan
+        # however long the log grows.
+        Index("ix_progress_events_pending", "id", postgresql_where=text("applied_dt IS NULL"),
+              sqlite_where=text("applied_dt IS NULL")),
         {"comment": "Append-only log of progress events received from clients"},
     )
 
@@ -196,4 +200,6 @@ class ProgressEvent(db.Model):
     occurred_dt: Mapped[datetime] = mapped_column(UTCDateTime, comment="When it happened on the device")
     received_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     helped_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    applied_dt: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, comment="When its effect was written; NULL while it waits to be applied")
 

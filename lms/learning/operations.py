@@ -14,9 +14,8 @@ from datetime import datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, load_only
 
-from lms.db import insert_skipping_duplicates, utcnow
+from lms.db import utcnow
 from lms.errors import DomainError, NotFoundError
 from lms.extensions import db
 from lms.learning import events
@@ -25,17 +24,16 @@ from lms.learning.models import (
     Enrollment,
     Lesson,
     LessonProgress,
-    ProgressEvent,
     QuizAttempt,
     QuizQuestion,
 )
-
-EVENT_KINDS = ("view", "progress", "complete")
 
 
 class LearningError(DomainError):
     pass
 
+
+EVENT_KINDS = ("view", "progress", "complete")
 
 # How far back a device may date an event it queued while offline.
 MAX_EVENT_AGE = timedelta(days=366)
@@ -141,6 +139,12 @@ def try_complete(enrollment: Enrollment, *, helper=None) -> bool:
     """
     if enrollment.completed_dt is not None:
         return False
+    # On PostgreSQL, one decision per enrolment at a time: a quiz passed in one
+    # transaction and the last lesson applied in another would each miss the other's
+    # uncommitted row and neither would complete. The second waits here and then reads
+    # the first's rows. (SQLite's one writer already serialises them; FOR UPDATE renders
+    # nothing there.)
+    db.session.execute(select(Enrollment.id).where(Enrollment.id == enrollment.id).with_for_update())
     course = enrollment.course
     from lms.learners.models import Learner
 
@@ -248,70 +252,6 @@ def submit_quiz(learner, course: Course, answers: dict, *, helper=None,
     return attempt
 
 
-def apply_progress_events(learner, batch: list[dict], *, helper=None) -> list[dict]:
-    """Apply a batch of client progress events; each is applied at most once.
-
-    Every event is `{id, lesson_id, kind, progress?, seconds?, occurred_at?}`. Returns
-    one result per event: `applied`, `duplicate` (seen before: a retried batch) or
-    `rejected` with an error code; a bad event does not stop the others.
-
-    The same rules as `record_lesson_progress` (progress never goes down, seconds
-    clamped, a lesson completes once, the course may complete), applied a batch at a
-    time: an offline phone sends 20 events at once, and one statement per event and
-    one flush per completion made a batch cost ten times the leanest durable write
-    (docs/performance.md, "A province comes online"). Here the statements are fixed in
-    number: the event log, the progress rows (missing ones added in one INSERT), the
-    enrolments, one flush, then a completion check once per course touched.
-    """
-    ids = [str(event.get("id")) for event in batch]
-    # Only the columns the batch needs: a lesson's bodies (kilobytes in two languages) stay
-    # unread, and so do the course's texts (they load on access, should anything ask).
-    lessons = {lesson.id: lesson for lesson in db.session.scalars(select(Lesson).options(
-        load_only(Lesson.id, Lesson.course_id, Lesson.is_active),
-        joinedload(Lesson.course).load_only(Course.id, Course.is_published, Course.version, Course.pass_mark))
-               .where(Lesson.id.in_({e.get("lesson_id") for e in batch if isinstance(e.get("lesson_id"), int)})))}
-    results: list[dict] = [{"id": event_id, "status": "rejected", "code": "lesson-or-kind-invalid"} for event_id in ids]
-    now = utcnow()
-    valid = []  # (position, event, lesson, progress, moment)
-    for position, event in enumerate(batch):
-        lesson = lessons.get(event.get("lesson_id"))
-        if (lesson is not None and lesson.is_active and lesson.course.is_published
-                and event.get("kind") in EVENT_KINDS):
-            progress = 100 if event["kind"] == "complete" else int(event.get("progress") or 0)
-            valid.append((position, event, lesson, max(0, min(100, progress)), clamp_moment(event.get("occurred_at"), now)))
-    added = _add_new_events(learner, [(ids[position], event, lesson, progress, moment)
-                                      for position, event, lesson, progress, moment in valid], helper)
-    fresh = []
-    for item in valid:
-        position = item[0]
-        if ids[position] in added:
-            added.discard(ids[position])  # a second copy within this batch is a duplicate
-            fresh.append(item)
-        else:  # stored before, or a second copy within this batch
-            results[position] = {"id": ids[position], "status": "duplicate"}
-    if not fresh:
-        return results
-    changed = {lesson.id: lesson for _, _, lesson, _, _ in fresh}
-    enrollments = _enrollments_of(learner, {lesson.course for lesson in changed.values()}, helper)
-    rows = _progress_rows(learner, list(changed), now)
-    completed: list[tuple[LessonProgress, Enrollment]] = []
-    with db.session.no_autoflush:
-        for position, event, lesson, progress, moment in fresh:
-            row, enrollment = rows[lesson.id], enrollments[lesson.course_id]
-            _apply_progress(row, enrollment, lesson, progress, event.get("seconds"), moment, now, helper)
-            if row.progress >= 100 and row.completed_dt is None:
-                row.completed_dt = moment
-                completed.append((row, enrollment))
-            results[position] = {"id": ids[position], "status": "applied"}
-    db.session.flush()
-    for row, enrollment in completed:
-        events.lesson_completed.send(row, enrollment=enrollment)
-    for enrollment in {id(e): e for _, e in completed}.values():
-        try_complete(enrollment, helper=helper)
-    db.session.flush()
-    return results
-
-
 def _apply_progress(row: LessonProgress, enrollment: Enrollment, lesson: Lesson, progress: int, seconds,
                     at: datetime, now: datetime, helper) -> None:
     """The field rules of one event (progress never goes down, seconds clamped), shared by
@@ -325,43 +265,3 @@ def _apply_progress(row: LessonProgress, enrollment: Enrollment, lesson: Lesson,
     enrollment.started_dt = enrollment.started_dt or at
     enrollment.last_activity_dt = now
     enrollment.last_lesson_id = lesson.id
-
-
-def _enrollments_of(learner, courses: set[Course], helper) -> dict[int, Enrollment]:
-    """The learner's enrolments in `courses` by course id, enrolling where needed (through
-    `enroll`, so the counters see each new one)."""
-    found = {e.course_id: e for e in db.session.scalars(select(Enrollment).where(
-        Enrollment.learner_id == learner.id, Enrollment.course_id.in_({c.id for c in courses})))}
-    for course in courses:
-        if course.id not in found:
-            found[course.id] = enroll(learner, course, helper=helper)
-    return found
-
-
-def _progress_rows(learner, lesson_ids: list[int], now: datetime) -> dict[int, LessonProgress]:
-    """The learner's progress rows for `lesson_ids`, the missing ones added in one INSERT
-    that skips rows a concurrent request added a moment ago (no savepoint per row)."""
-    rows = {r.lesson_id: r for r in db.session.scalars(select(LessonProgress).where(
-        LessonProgress.learner_id == learner.id, LessonProgress.lesson_id.in_(lesson_ids)))}
-    missing = [lesson_id for lesson_id in lesson_ids if lesson_id not in rows]
-    if missing:
-        statement = insert_skipping_duplicates(LessonProgress.__table__, ("learner_id", "lesson_id"))
-        db.session.execute(statement, [dict(learner_id=learner.id, lesson_id=lesson_id, progress=0, time_spent_seconds=0,
-                                            first_seen_dt=now, last_seen_dt=now) for lesson_id in missing])
-        rows.update({r.lesson_id: r for r in db.session.scalars(select(LessonProgress).where(
-            LessonProgress.learner_id == learner.id, LessonProgress.lesson_id.in_(missing)))})
-    return rows
-
-
-def _add_new_events(learner, events: list[tuple], helper) -> set[str]:
-    """Append events to the log in one INSERT that skips client ids already stored (a
-    retried batch, or a copy of this request that committed a moment ago) and returns
-    the ids it added: the check and the insert are one statement, so two copies of a
-    batch cannot both count."""
-    if not events:
-        return set()
-    rows = [dict(learner_id=learner.id, client_event_id=event_id, lesson_id=lesson.id, kind=event["kind"],
-                 progress=progress, seconds=event.get("seconds"), occurred_dt=moment, helped_by_id=_helper_id(helper))
-            for event_id, event, lesson, progress, moment in events]
-    statement = insert_skipping_duplicates(ProgressEvent.__table__, ("learner_id", "client_event_id"))
-    return set(db.session.scalars(statement.returning(ProgressEvent.client_event_id), rows))

@@ -135,6 +135,7 @@ TABLES: tuple[Table, ...] = (
             "lesson_id": Col("lesson"), "kind": Col("what happened"), "progress": Col("how far"),
             "seconds": Col("reading time"), "occurred_dt": Col("when, on the device"),
             "received_dt": Col("when received"), "helped_by_id": Col("team member who helped"),
+            "applied_dt": Col("when its effect was written"),
         }),
     Table(
         "quiz_attempts", LEARNERS, "quiz results: pass the course, see one's answers",

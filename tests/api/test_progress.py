@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from lms.api import views
 from lms.extensions import db
-from lms.learning import operations
+from lms.learning import progress_log
 from lms.learning.models import Course, Enrollment, Lesson, LessonProgress, ProgressEvent
 from tests.api.conftest import PASSWORD, Api, build_course, issue_token
 
@@ -92,7 +92,7 @@ def test_a_batch_that_loses_the_race_is_reapplied_as_duplicates(api, course, lea
             raced.append(True)
             db.session.rollback()  # our copy never reached the database...
             events = views.models.parse(views.models.ProgressBatch, _batch(course)).as_events()
-            operations.apply_progress_events(db.session.get(type(learner), learner.id), events)
+            progress_log.apply_progress_events(db.session.get(type(learner), learner.id), events)
             db.session.commit()  # ...because the other copy got there first,
             raise IntegrityError("INSERT INTO progress_events", {}, sqlite3.IntegrityError("UNIQUE"))  # so ours fails
         real_commit()
@@ -263,3 +263,48 @@ def test_event_times_are_rfc_3339(api, course, occurred_at, accepted):
     response = api.post("/api/v1/progress", json={"events": [
         {"id": "timed-event-1", "lesson_id": lesson.id, "kind": "view", "occurred_at": occurred_at}]})
     assert response.status_code == (200 if accepted else 400), response.get_json()
+
+
+def test_in_background_mode_a_batch_is_accepted_and_me_progress_reads_it_back(app, api, course, learner_user,
+                                                                               monkeypatch):
+    """`PROGRESS_APPLY = "background"`: the answer says `accepted` before the effect is
+    written; the learner's own /me/progress applies what waits first, so a phone reads
+    back exactly what it sent, and a second read finds nothing waiting."""
+    from lms.learning import progress_log
+
+    monkeypatch.setitem(app.config, "PROGRESS_APPLY", progress_log.APPLY_IN_BACKGROUND)
+    response = api.post("/api/v1/progress", json=_batch(course))
+    assert [r["status"] for r in response.get_json()["results"]] == ["accepted"] * 5
+    learner = learner_user.learner
+    assert progress_log.has_waiting(learner.id)
+    assert _counts(learner) == (0, 5, 0)  # stored, not yet applied
+    again = api.post("/api/v1/progress", json=_batch(course))
+    assert [r["status"] for r in again.get_json()["results"]] == ["duplicate"] * 5
+    mine = api.get("/api/v1/me/progress").get_json()["courses"]
+    assert [(c["course"], c["lessons_done"]) for c in mine] == [(course.slug, 1)]
+    assert not progress_log.has_waiting(learner.id)
+    assert _counts(learner) == (3, 5, 140)
+    assert api.get("/api/v1/me/progress").get_json()["courses"] == mine
+
+
+def test_in_background_mode_a_quiz_sent_after_waiting_lessons_completes_the_course_in_its_answer(
+        app, api, course, learner_user, monkeypatch):
+    """The phone sends its lessons, then the quiz it took offline: the lessons still wait
+    for the applier, and the attempt applies them first, so its answer already says the
+    course is complete (and the certificate exists), as it did before the applier."""
+    from lms.certs.models import Certificate
+    from lms.learning import progress_log
+    from tests.api.test_quiz import answers_with
+
+    monkeypatch.setitem(app.config, "PROGRESS_APPLY", progress_log.APPLY_IN_BACKGROUND)
+    batch = {"events": [{"id": f"quiz-first-{n}", "lesson_id": lesson.id, "kind": "complete"}
+                        for n, lesson in enumerate(_lessons(course))]}
+    assert {r["status"] for r in api.post("/api/v1/progress", json=batch).get_json()["results"]} == {"accepted"}
+    answer = api.post(f"/api/v1/courses/{course.slug}/quiz/attempts",
+                      json={"id": "quiz-attempt-1", "answers": answers_with(course, 10)})
+    assert answer.status_code == 201, answer.get_json()
+    assert not progress_log.has_waiting(learner_user.learner.id)
+    enrollment = db.session.scalar(select(Enrollment).where(Enrollment.learner_id == learner_user.learner.id))
+    assert enrollment.completed_dt is not None
+    assert db.session.scalar(select(func.count()).select_from(Certificate)
+                             .where(Certificate.learner_id == learner_user.learner.id)) == 1

@@ -43,7 +43,8 @@ def held(app, make) -> Held:
     from lms.certs.queries import CertificateFilter, certificates_of
     from lms.errors import DomainError
     from lms.learners.operations import set_national_id
-    from lms.learning.operations import apply_progress_events, submit_quiz
+    from lms.learning.operations import submit_quiz
+    from lms.learning.progress_log import apply_progress_events
     from lms.team.operations import issue_login_cards
     from tests.certs.conftest import complete_course
 

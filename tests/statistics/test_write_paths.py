@@ -29,7 +29,8 @@ from lms.statistics.recount import compare
 from tests.conftest import post_form
 from tests.statistics.conftest import new_learner, right_answers
 
-EXTRA_MODULES = ("lms.team.importer", "lms.statistics.recount", "lms.statistics.check", "lms.statistics.writer")
+EXTRA_MODULES = ("lms.team.importer", "lms.statistics.recount", "lms.statistics.check", "lms.statistics.writer",
+                 "lms.learning.progress_log", "lms.learning.applier")
 
 # Functions that cannot change a figure, and why. Everything else needs a scenario.
 NOT_COUNTED = {
@@ -59,6 +60,11 @@ NOT_COUNTED = {
         "set_national_id")], "checks, consents, or columns no figure reads (ID hash)"),
     **dict.fromkeys(["lms.learning.operations." + n for n in (
         "clamp_moment", "lessons_done", "has_passed_quiz", "active_questions", "score_answers")], "reads only"),
+    **dict.fromkeys(["lms.learning.progress_log." + n for n in (
+        "clamp_progress", "apply_mode", "has_waiting", "anything_waiting")], "pure, or reads only"),
+    "lms.learning.progress_log.store_events": "the event log only: its effect is apply_pending's (a scenario)",
+    **dict.fromkeys(["lms.learning.applier." + n for n in ("init_app", "wake")],
+                    "starts the worker's applier, whose rounds are drain (a scenario)"),
     **dict.fromkeys(["lms.statistics.operations." + n for n in ("month_of", "age_band", "make_key")], "pure"),
     "lms.statistics.operations.apply_deltas": "the counter upsert itself (what the writer calls)",
     "lms.statistics.operations.set_target": "targets only",
@@ -310,12 +316,51 @@ def s_try_complete(w):
 
 
 def s_apply_progress_events(w):
-    from lms.learning.operations import apply_progress_events
+    from lms.learning.progress_log import apply_progress_events
 
     learner = w.learner()
     batch = [{"id": f"e{w.rng.randrange(10**9)}", "lesson_id": lesson.id, "kind": "complete"}
              for lesson in w.course.lessons]
     apply_progress_events(learner, batch + batch[:1])
+
+
+def _store_unapplied(w, learner=None):
+    """A new learner's events in the log, not yet applied (as a request stores them in
+    background mode): applying them enrols the learner and completes lessons."""
+    from lms.db import utcnow
+    from lms.learning.progress_log import store_events
+
+    learner = learner or new_learner(w.communes[0])
+    w.learners.append(learner)
+    batch = [{"id": f"e{w.rng.randrange(10**9)}", "lesson_id": lesson.id, "kind": w.rng.choice(["progress", "complete"]),
+              "progress": 60} for lesson in w.course.lessons]
+    store_events(learner.id, batch, helper_id=w.admin.id if w.rng.random() < 0.3 else None, now=utcnow())
+    return learner
+
+
+def s_apply_pending(w):
+    from lms.learning.progress_log import apply_pending
+
+    _store_unapplied(w)
+    _store_unapplied(w)
+    assert apply_pending() >= 2
+
+
+def s_drain(w):
+    from lms.learning.applier import drain
+
+    _store_unapplied(w)
+    assert drain(limit=1) >= 1  # one event a transaction: every group's commit
+
+
+def s_cli_progress_apply(w):
+    from flask import current_app
+
+    _store_unapplied(w)
+    db.session.commit()
+    result = current_app.test_cli_runner().invoke(args=["progress", "apply"])
+    assert result.exit_code == 0, result.output
+    assert "progress events applied: " in result.output
 
 
 def s_issue_certificate(w):
@@ -463,7 +508,10 @@ SCENARIOS = {
     "lms.learning.operations.complete_lesson": s_complete_lesson,
     "lms.learning.operations.submit_quiz": s_submit_quiz,
     "lms.learning.operations.try_complete": s_try_complete,
-    "lms.learning.operations.apply_progress_events": s_apply_progress_events,
+    "lms.learning.progress_log.apply_progress_events": s_apply_progress_events,
+    "lms.learning.progress_log.apply_pending": s_apply_pending,
+    "lms.learning.applier.drain": s_drain,
+    "cli progress apply": s_cli_progress_apply,
     "lms.certs.operations.issue_certificate": s_issue_certificate,
     "lms.certs.operations.revoke_certificate": s_revoke_certificate,
     "lms.certs.operations.reinstate_certificate": s_reinstate_certificate,
