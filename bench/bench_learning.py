@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -47,6 +48,7 @@ def prepare_database(env: dict) -> dict:
     load_reference_data(env)
     script = f"""
 import json
+import os
 from lms import create_app
 from lms.extensions import db
 from lms.accounts.operations import sign_up_learner
@@ -159,7 +161,7 @@ def measure(seconds: int, database_url: str, label: str, batch: int = 5) -> list
         reference = wrk(bare.url + "/", seconds)
     finally:
         bare.stop()
-    lms = Server("wsgi:app", 5102, env)
+    lms = Server(os.environ.get("BENCH_APP", "wsgi:app"), 5102, env)
     try:
         # The first visit records the lesson as started and updates the session cookie,
         # as a browser would keep it; wrk then sends that cookie on every request.

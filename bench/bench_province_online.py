@@ -12,7 +12,9 @@ error is retried with exponential backoff (0.2 s, 0.4 s, … up to 5 tries).
 
 The same load is sent to the floor (bench/floor_app.py: token lookup, one INSERT,
 COMMIT) in the same run. Reported: time to drain, events a second and their ratio to
-the floor, p95 batch latency, events stored against events sent (0 lost, 0 counted
+the floor (for the application, until every event is *applied*: with `PROGRESS_APPLY =
+"background"`, the default, requests answer once events are stored and each worker's
+applier writes their effect in groups), p95 batch latency, events stored against events sent (0 lost, 0 counted
 twice), and `flask statistics recount` (counters equal to a recount).
 
     python bench/bench_province_online.py [--devices 2000] [--clients 64] [--postgres]
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import random
 import shutil
 import statistics
@@ -168,16 +171,54 @@ def recount(env: dict) -> str:
         return f"recount failed: {getattr(error, 'stdout', '') or error}"
 
 
+def wait_until_applied(url: str, started: float, limit: float = 600) -> float:
+    """Seconds from the load's start until no stored event waits to be applied (the
+    workers' appliers, `PROGRESS_APPLY = "background"`), polled straight from the database."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        while True:
+            with engine.connect() as connection:
+                waiting = connection.execute(text("SELECT count(*) FROM progress_events WHERE applied_dt IS NULL")).scalar()
+            if not waiting:
+                return time.perf_counter() - started
+            if time.perf_counter() - started > limit:
+                raise RuntimeError(f"{waiting} events still waiting after {limit:.0f} s")
+            time.sleep(0.05)
+    finally:
+        engine.dispose()
+
+
+def effect(url: str) -> tuple[int, int]:
+    """(lessons completed, reading seconds) summed over every progress row."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return tuple(connection.execute(text(
+                "SELECT count(completed_dt), coalesce(sum(time_spent_seconds), 0) FROM lesson_progress")).one())
+    finally:
+        engine.dispose()
+
+
 def one(label: str, app: str, port: int, env: dict, data: dict, devices: int, clients: int) -> dict:
-    server = Server(app, port, env)
+    log = os.environ.get("BENCH_SERVER_LOG")  # the servers' own output, to see what they logged
+    server = Server(app, port, env, log=Path(f"{log}.{label}") if log else None)
+    applied_s = None
     try:
         load = Load(port, data["tokens"], data["lessons"], clients)
+        started = time.perf_counter()
         seconds = load.run(devices)
+        if label == "application":
+            applied_s = wait_until_applied(env["DATABASE_URL"], started)
     finally:
         server.stop()
     total, distinct = stored_events(env)
     latencies = sorted(load.latencies) or [float("nan")]
-    return {"label": label, "seconds": seconds, "events_per_s": devices * EVENTS_PER_DEVICE / seconds,
+    return {"label": label, "seconds": seconds, "applied_s": applied_s,
+            "events_per_s": devices * EVENTS_PER_DEVICE / (applied_s or seconds),
             "p95_ms": 1000 * latencies[int(0.95 * (len(latencies) - 1))], "median_ms": 1000 * statistics.median(latencies),
             "stored": total, "distinct": distinct, "sent": devices * EVENTS_PER_DEVICE, "retries": load.retries,
             "lost_answers": load.lost_answers, "failures": load.failures}
@@ -208,6 +249,7 @@ def main() -> int:
         data = prepare(env, args.devices)
         app = one("application", "wsgi:app", free_port(), env, data, args.devices, args.clients)
         app["recount"] = recount(env)
+        app["effect"] = effect(env["DATABASE_URL"])
         clear_events(env)
         floor = one("floor", "bench.floor_app:app", free_port(), env, data, args.devices, args.clients)
     finally:
@@ -217,12 +259,18 @@ def main() -> int:
     engine = "PostgreSQL" if args.postgres else "SQLite"
     print(f"{engine}: {args.devices} devices × {EVENTS_PER_DEVICE} events, batches of {BATCH}, {args.clients} at once")
     for row in (app, floor):
-        print(f"  {row['label']:12} drained in {row['seconds']:.1f} s, {row['events_per_s']:.0f} events/s, "
+        applied = f" (all applied by {row['applied_s']:.1f} s)" if row.get("applied_s") else ""
+        print(f"  {row['label']:12} answered in {row['seconds']:.1f} s{applied}, {row['events_per_s']:.0f} events/s, "
               f"batch p95 {row['p95_ms']:.0f} ms (median {row['median_ms']:.0f}), stored {row['stored']} of "
               f"{row['sent']} ({row['distinct']} distinct), {row['lost_answers']} answers lost and resent, "
               f"{row['retries']} retries, {row['failures']} gave up")
     print(f"  application / floor: {app['events_per_s'] / floor['events_per_s']:.0%}; {app['recount']}")
-    ok = app["stored"] == app["distinct"] == app["sent"] and app["failures"] == 0
+    # Every device finished its 20 lessons, 40 s of reading twice each: no event lost, none doubled.
+    wanted = (sum(len({e["lesson_id"] for batch in device_batches(d, data["lessons"]) for e in batch})
+                  for d in range(args.devices)), args.devices * EVENTS_PER_DEVICE * 40)
+    print(f"  lessons completed and reading seconds: {app['effect']} (expected {wanted})")
+    ok = (app["stored"] == app["distinct"] == app["sent"] and app["failures"] == 0 and app["effect"] == wanted
+          and "0 counters differ" in app["recount"])
     print("  0 lost, 0 counted twice" if ok else "  EVENTS LOST OR COUNTED TWICE")
     return 0 if ok else 1
 
