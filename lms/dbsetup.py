@@ -101,10 +101,33 @@ def _begin_statement(connection) -> str:
     mode = connection.get_execution_options().get("sqlite_begin")
     if mode:
         return f"BEGIN {mode}"
-    if has_request_context() and request.method in ("GET", "HEAD", "OPTIONS"):
+    if has_request_context():
         view = current_app.view_functions.get(request.endpoint)
-        return "BEGIN IMMEDIATE" if getattr(view, "writes_on_get", False) else "BEGIN"
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return "BEGIN IMMEDIATE" if getattr(view, "writes_on_get", False) else "BEGIN"
+        if getattr(view, "reads_before_writing", False):
+            return "BEGIN"  # its writes come in a transaction of their own (`begin_writing`)
     return "BEGIN IMMEDIATE"
+
+
+def reads_before_writing(view):
+    """Mark a POST view that reads first (its token, what it checks) and then writes in a
+    transaction it starts with `begin_writing`: on SQLite the one writer's lock is then
+    held for the write alone, not while the request authenticates and parses (a
+    province's phones syncing at once queue on that lock)."""
+    view.reads_before_writing = True
+    return view
+
+
+def begin_writing(session) -> None:
+    """End the reading transaction and start the writing one (on SQLite with the
+    writer's lock taken at once, so the write never has to upgrade a read snapshot that
+    another writer has made stale). On PostgreSQL nothing: rows lock one by one."""
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    if session().in_transaction():
+        session.commit()
+    session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
 
 
 def writes_on_get(view):

@@ -61,10 +61,16 @@ def revoke_token(token: ApiToken) -> None:
         token.revoked_dt, token.revoked_reason = utcnow(), REVOKED_BY_CLIENT
 
 
+def touch_due(token: ApiToken, now: datetime | None = None) -> bool:
+    """Whether the token's use should be recorded now (at most once per `TOUCH_INTERVAL`)."""
+    now = now or utcnow()
+    return token.last_used_dt is None or now - token.last_used_dt >= TOUCH_INTERVAL
+
+
 def touch_token(token: ApiToken, now: datetime | None = None) -> bool:
     """Record the token's use, at most once per `TOUCH_INTERVAL`; True if it was recorded."""
     now = now or utcnow()
-    if token.last_used_dt is not None and now - token.last_used_dt < TOUCH_INTERVAL:
+    if not touch_due(token, now):
         return False
     token.last_used_dt = now
     return True
@@ -134,7 +140,8 @@ def load_token_user() -> None:
         raise UnauthorizedError("token-invalid",
                                 _l("This access token is not valid any more. Please log in again."))
     g.api_token, g.api_user = found
-    g.api_token_touched = touch_token(g.api_token)
+    # Recorded by the request's commit (`views._commit`), in its writing transaction.
+    g.api_token_touched = touch_due(g.api_token)
 
 
 def current_token() -> ApiToken:

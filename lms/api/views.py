@@ -33,7 +33,7 @@ from lms.accounts.operations import authenticate
 from lms.api import auth, errors, models, openapi
 from lms.certs import queries as certificate_queries
 from lms.certs.verification import lookup_public_certificate
-from lms.dbsetup import writes_on_get
+from lms.dbsetup import begin_writing, reads_before_writing, writes_on_get
 from lms.errors import DomainError, NotFoundError
 from lms.extensions import db
 from lms.i18n import locale_code
@@ -89,7 +89,9 @@ def _language() -> str:
 
 
 def _commit() -> None:
-    """The request's one commit."""
+    """The request's one commit, which also records the token's use when it is due."""
+    if g.get("api_token_touched") and not g.get("api_committed"):
+        auth.touch_token(g.api_token)
     db.session.commit()
     g.api_committed = True
 
@@ -216,11 +218,17 @@ def enroll(slug: str):
 @route("POST", "/progress", summary="Send a batch of reading events; each id counts once, however often it is sent",
        body=models.ProgressBatch, answers={200: (models.ProgressResults, "One result per event, in order")},
        errors=(403, 404, 409))
+@reads_before_writing
 def record_progress(body: models.ProgressBatch):
-    learner = auth.current_learner()
+    learner_id = auth.current_learner().id
+    helper_id = getattr(auth.current_helper(), "id", None)
     events = body.as_events()
-    helper = auth.current_helper()
-    results = _write_once(lambda: progress_log.apply_progress_events(learner, events, helper=helper))
+
+    def work():
+        begin_writing(db.session)  # the token is read: SQLite's writer lock only for storing the batch
+        return progress_log.record_batch(learner_id, events, helper_id=helper_id)
+
+    results = _write_once(work)
     if any(result["status"] == "accepted" for result in results):
         applier.wake(current_app)  # committed: the worker's applier writes their effect now
     return models.ProgressResults.model_validate({"results": results})

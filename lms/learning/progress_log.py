@@ -137,6 +137,11 @@ def _store_statement(dialect: str):
 
 
 def apply_progress_events(learner, batch: list[dict], *, helper=None) -> list[dict]:
+    """`record_batch` for a learner and helper as objects."""
+    return record_batch(learner.id, batch, helper_id=getattr(helper, "id", None))
+
+
+def record_batch(learner_id: int, batch: list[dict], *, helper_id: int | None = None) -> list[dict]:
     """Store a batch of client progress events in the log, each at most once, and apply
     them now or in the background (`PROGRESS_APPLY`).
 
@@ -147,13 +152,13 @@ def apply_progress_events(learner, batch: list[dict], *, helper=None) -> list[di
     stop the others. The rules are `record_lesson_progress`'s (progress never goes down,
     seconds clamped, a lesson completes once, the course may complete).
     """
-    results = store_events(learner.id, batch, helper_id=getattr(helper, "id", None), now=utcnow())
+    results = store_events(learner_id, batch, helper_id=helper_id, now=utcnow())
     if not any(result["status"] == "stored" for result in results):
         return results
     if apply_mode() == APPLY_IN_BACKGROUND:
         status = "accepted"
     else:
-        apply_pending(learner_id=learner.id)
+        apply_pending(learner_id=learner_id)
         status = "applied"
     return [{**result, "status": status} if result["status"] == "stored" else result for result in results]
 

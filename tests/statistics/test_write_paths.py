@@ -324,6 +324,16 @@ def s_apply_progress_events(w):
     apply_progress_events(learner, batch + batch[:1])
 
 
+def s_record_batch(w):
+    from lms.learning.progress_log import record_batch
+
+    learner = new_learner(w.communes[0])
+    w.learners.append(learner)
+    batch = [{"id": f"e{w.rng.randrange(10**9)}", "lesson_id": lesson.id, "kind": "complete"}
+             for lesson in w.course.lessons]
+    record_batch(learner.id, batch + batch[:1], helper_id=w.admin.id)
+
+
 def _store_unapplied(w, learner=None):
     """A new learner's events in the log, not yet applied (as a request stores them in
     background mode): applying them enrols the learner and completes lessons."""
@@ -510,6 +520,7 @@ SCENARIOS = {
     "lms.learning.operations.try_complete": s_try_complete,
     "lms.learning.progress_log.apply_progress_events": s_apply_progress_events,
     "lms.learning.progress_log.apply_pending": s_apply_pending,
+    "lms.learning.progress_log.record_batch": s_record_batch,
     "lms.learning.applier.drain": s_drain,
     "cli progress apply": s_cli_progress_apply,
     "lms.certs.operations.issue_certificate": s_issue_certificate,
