@@ -11,6 +11,7 @@ from pathlib import Path
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
@@ -139,7 +140,7 @@ def _lesson_dynamic(user) -> dict[str, str]:
     return dynamic
 
 
-def _lesson_read_again(lesson) -> str | None:
+def _lesson_read_again(lesson) -> Response | str | None:
     """A lesson whose first visit is recorded, when its page shell is kept.
 
     The page shows only public content and what the signed session cookie holds (the
@@ -154,9 +155,12 @@ def _lesson_read_again(lesson) -> str | None:
     locale = locale_for(who.locale) if who is not None else locale_code()  # not current_user: not loaded yet
     page = page_cache.cached(_lesson_key(lesson, locale, who.role if who else None),
                              _lesson_dynamic(who if who is not None else current_user))
-    if page is not None and who is not None:
-        use_identity(who)  # what the rest of the request reads as current_user
-    return page
+    if page is None or who is None:
+        return page
+    use_identity(who)  # what the rest of the request reads as current_user, should anything ask
+    # A page with a name on it is not kept in a shared phone's cache (lms.security would
+    # decide the same by loading current_user, which this page otherwise never needs).
+    return Response(page, mimetype="text/html", headers={"Cache-Control": "no-store"})
 
 
 def _record_first_visit(learner, helper, lesson) -> None:

@@ -90,10 +90,14 @@ def test_a_lesson_read_again_reads_only_the_session(client, make, login):
     login(user)
     client.get(LESSON)  # first visit: recorded
     with _Statements() as statements:
-        page = client.get(LESSON).get_data(as_text=True)
+        response = client.get(LESSON)
+        page = response.get_data(as_text=True)
     reads = [s for s in statements.statements if not s.startswith(("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK"))]
     assert len(reads) == 1 and "FROM users" in reads[0] and "learners" not in reads[0], statements.statements
     assert "Nguyễn Thị Hoà" in page and "/complete" in page  # the learner's menu and button
+    # A name on it: never kept in a shared phone's cache, and the usual security headers.
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.mimetype == "text/html" and "default-src 'self'" in response.headers["Content-Security-Policy"]
     with _Statements() as statements:  # another lesson's first visit does use the database
         assert client.get("/courses/scam-safety/lessons/otp-and-bank-messages").status_code == 200
     assert statements.count > 0
