@@ -48,14 +48,7 @@ def test_a_batch_ends_where_the_same_events_one_by_one_end(make, seed):
     if seed % 2:  # the quiz already passed: finishing the last lesson completes the course
         for learner in (batched, single):
             _passed(learner, courses[0])
-    events = []
-    for n in range(40):
-        kind = rng.choice(["view", "progress", "progress", "complete"])
-        event = {"id": f"event-{seed}-{n:03d}", "lesson_id": rng.choice(lessons).id, "kind": kind,
-                 "progress": rng.randint(-5, 120), "seconds": rng.randint(-10, 5000)}
-        events.append(event)
-        if rng.random() < 0.15:
-            events.append(dict(event))  # a copy: counts once
+    events = _random_events(rng, lessons, f"event-{seed}")
     for start in range(0, len(events), 20):
         progress_log.apply_progress_events(batched, events[start:start + 20])
     seen = set()
