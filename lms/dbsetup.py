@@ -7,6 +7,9 @@ mishandles SAVEPOINT, so we take over BEGIN ourselves, as SQLAlchemy's docs advi
 
 from __future__ import annotations
 
+import sqlite3
+import time
+
 from flask import current_app, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -73,9 +76,6 @@ def _begin_immediate(dbapi_connection) -> None:
     to 4 ms) for at most the busy timeout. SQLite's own busy handler sleeps up to 100 ms
     a try, so when many short writes queue (a province's phones syncing) each waited long
     after the lock was free: the writes ran at a fraction of what the disk allows."""
-    import sqlite3
-    import time
-
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA busy_timeout=0")

@@ -62,10 +62,10 @@ def drain(limit: int = progress_log.GROUP_SIZE, *, learner_id: int | None = None
         total += taken
         if taken >= limit or sqlite:
             continue  # (SQLite: the reader's look above decides when it is done)
-        if pauses >= MAX_PAUSES or not progress_log.anything_waiting(learner_id):
-            db.session.rollback()
+        more = progress_log.has_waiting(learner_id)
+        db.session.rollback()  # the look was a read
+        if pauses >= MAX_PAUSES or not more:
             return total
-        db.session.rollback()
         pauses += 1
         time.sleep(PAUSE_SECONDS)
 
@@ -74,10 +74,10 @@ def _waiting_seen_by_a_reader(learner_id: int | None) -> bool:
     """Whether events wait, read without the writer's lock (SQLite: every worker's
     applier wakes after its own requests, and most find the queue already drained)."""
     if db.session().in_transaction():  # the caller's own work in progress: ask inside it
-        return progress_log.anything_waiting(learner_id)
+        return progress_log.has_waiting(learner_id)
     db.session.connection(execution_options={"sqlite_begin": "DEFERRED"})
     try:
-        return progress_log.anything_waiting(learner_id)
+        return progress_log.has_waiting(learner_id)
     finally:
         db.session.commit()  # a read: ends the snapshot, writes nothing
 
@@ -95,14 +95,17 @@ class BackgroundApplier:
 
     def wake(self) -> None:
         """Ask for a round soon (after a commit that stored events)."""
-        if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+        if not self._running():
             with self._lock:
-                if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+                if not self._running():
                     self._wanted = threading.Event()  # a forked copy's event belongs to the parent's thread
                     self._pid = os.getpid()
                     self._thread = threading.Thread(target=self._run, name="progress-applier", daemon=True)
                     self._thread.start()
         self._wanted.set()
+
+    def _running(self) -> bool:
+        return self._thread is not None and self._pid == os.getpid() and self._thread.is_alive()
 
     def _run(self) -> None:
         while True:

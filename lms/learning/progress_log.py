@@ -70,17 +70,15 @@ def apply_mode() -> str:
     return current_app.config.get("PROGRESS_APPLY", APPLY_IN_REQUEST)
 
 
-_ids_of: dict[int, tuple] = {}
+_kept_ids: tuple = (None, frozenset())
 
 
 def _lesson_ids(courses: dict) -> frozenset[int]:
     """The lesson ids of the cached content, worked out once per load of it."""
-    kept = _ids_of.get(id(courses))
-    if kept is None or kept[0] is not courses:
-        kept = (courses, frozenset(lesson.id for course in courses.values() for lesson in course.lessons))
-        _ids_of.clear()
-        _ids_of[id(courses)] = kept
-    return kept[1]
+    global _kept_ids
+    if _kept_ids[0] is not courses:
+        _kept_ids = (courses, frozenset(lesson.id for course in courses.values() for lesson in course.lessons))
+    return _kept_ids[1]
 
 
 def _known_lessons(lesson_ids: set) -> set[int]:
@@ -163,15 +161,12 @@ def record_batch(learner_id: int, batch: list[dict], *, helper_id: int | None = 
     return [{**result, "status": status} if result["status"] == "stored" else result for result in results]
 
 
-def anything_waiting(learner_id: int | None = None) -> bool:
+def has_waiting(learner_id: int | None = None) -> bool:
+    """Whether stored events wait to be applied (the learner's, or anyone's)."""
     query = select(_events.c.id).where(_WAITING).limit(1)
     if learner_id is not None:
         query = query.where(_events.c.learner_id == learner_id)
     return db.session.scalar(query) is not None
-
-
-def has_waiting(learner_id: int) -> bool:
-    return anything_waiting(learner_id)
 
 
 @dataclass
@@ -227,8 +222,9 @@ def apply_pending(*, learner_id: int | None = None, limit: int = GROUP_SIZE) -> 
     for event in waiting:
         if event.lesson_id in lessons and event.learner_id in present:
             key = (event.learner_id, event.lesson_id)
-            pair = pairs.get(key) or pairs.setdefault(key, _Pair(*key, lessons[event.lesson_id]))
-            pair.events.append(event)
+            if key not in pairs:
+                pairs[key] = _Pair(*key, lessons[event.lesson_id])
+            pairs[key].events.append(event)
     if pairs:
         enrollments = _enrollments(pairs.values(), postgres, now)
         _load_rows(pairs, postgres)

@@ -61,7 +61,7 @@ NOT_COUNTED = {
     **dict.fromkeys(["lms.learning.operations." + n for n in (
         "clamp_moment", "lessons_done", "has_passed_quiz", "active_questions", "score_answers")], "reads only"),
     **dict.fromkeys(["lms.learning.progress_log." + n for n in (
-        "clamp_progress", "apply_mode", "has_waiting", "anything_waiting")], "pure, or reads only"),
+        "clamp_progress", "apply_mode", "has_waiting")], "pure, or reads only"),
     "lms.learning.progress_log.store_events": "the event log only: its effect is apply_pending's (a scenario)",
     **dict.fromkeys(["lms.learning.applier." + n for n in ("init_app", "wake")],
                     "starts the worker's applier, whose rounds are drain (a scenario)"),
