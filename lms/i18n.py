@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from babel import Locale
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale
 from flask_login import current_user
 
@@ -43,6 +43,8 @@ def locale_for(user_locale: str | None) -> str:
     languages = current_app.config["LANGUAGES"]
     if user_locale in languages:
         return user_locale
+    if not has_request_context():  # a CLI command: the default language (vi)
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get("locale")
     if chosen in languages:
         return chosen

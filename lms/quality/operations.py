@@ -300,31 +300,45 @@ def generated_reason(rows: list[tuple[str | None, int | None]]) -> dict | None:
             "same_year_rows": common if is_years else 0, "year": common_year if is_years else None}
 
 
-def check_import(import_id: int, learner_ids: list[int]) -> int:
-    """After an import is confirmed: flag its learners if the rows look generated. Its
-    learners need no duplicate check: the importer refuses a row whose name and birth year
-    the commune (or the file) already has, so they leave the commit-time check too."""
-    from lms.accounts.models import User
+def check_import(import_id: int, imported: list[tuple[int, str | None, int | None]], *, province_id: int,
+                 commune_id: int, villages: list[int | None]) -> int:
+    """After an import is confirmed: flag its learners if the rows look generated.
 
+    `imported`: (learner id, phone, birth year) of each row as the importer wrote it, and
+    `villages` in the same order: nothing is read back, so an import that looks genuine
+    (the usual case) costs no statement. Its learners need no duplicate check: the
+    importer refuses a row whose name and birth year the commune (or the file) already
+    has, so they leave the commit-time check too."""
     if not _enabled():
         return 0
     pending = db.session.info.get(PENDING_KEY)
     if pending:
-        pending.difference_update(learner_ids)
-    rows = []
-    for start in range(0, len(learner_ids), CHUNK):  # plain rows: an import has thousands
-        rows += db.session.execute(select(Learner.id, Learner.province_id, Learner.commune_id, Learner.village_id,
-                                          Learner.birth_year, User.phone)
-                                   .outerjoin(User, User.id == Learner.user_id)
-                                   .where(Learner.id.in_(learner_ids[start:start + CHUNK]),
-                                          Learner.is_deleted.is_(False))).all()
-    reason = generated_reason([(row.phone, row.birth_year) for row in rows])
+        pending.difference_update(learner_id for learner_id, _phone, _year in imported)
+    return _flag_generated(import_id, [(_Placed(learner_id, province_id, commune_id, village), phone, year)
+                                       for (learner_id, phone, year), village in zip(imported, villages, strict=True)])
+
+
+def _flag_generated(import_id: int, rows: list[tuple[_Placed, str | None, int | None]]) -> int:
+    reason = generated_reason([(phone, year) for _placed, phone, year in rows])
     if reason is None:
         return 0
     reason["import_id"] = import_id
     now = utcnow()
-    return add_flags([_flag_row(_Placed(*row[:4]), GENERATED_IMPORT, f"import:{import_id}", reason, now)
-                      for row in rows], counted=False)
+    return add_flags([_flag_row(placed, GENERATED_IMPORT, f"import:{import_id}", reason, now)
+                      for placed, _phone, _year in rows], counted=False)
+
+
+def _check_stored_import(import_id: int, learner_ids: list[int]) -> int:
+    """`check_import` for an import confirmed earlier (the scan): its rows as they are now."""
+    from lms.accounts.models import User
+
+    rows = []
+    for start in range(0, len(learner_ids), CHUNK):
+        rows += db.session.execute(select(*(getattr(Learner, name) for name in _PLACE), Learner.birth_year, User.phone)
+                                   .outerjoin(User, User.id == Learner.user_id)
+                                   .where(Learner.id.in_(learner_ids[start:start + CHUNK]),
+                                          Learner.is_deleted.is_(False))).all()
+    return _flag_generated(import_id, [(_Placed(*row[:4]), row.phone, row.birth_year) for row in rows])
 
 
 # -- the whole database ----------------------------------------------------------------
@@ -350,7 +364,7 @@ def scan(imports: Iterable[tuple[int, list[int]]] = ()) -> dict[str, int]:
         _scan_helper(helper_id)
     _scan_duplicates()
     for import_id, ids in imports:
-        check_import(import_id, ids)
+        _check_stored_import(import_id, ids)
     after = counts_by_kind()
     return {kind: after.get(kind, 0) - before.get(kind, 0) for kind in KINDS}
 

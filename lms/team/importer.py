@@ -463,7 +463,10 @@ def commit_import_steps(staged: LearnerImport, member, locale: str) -> Generator
     # Personal data is no longer needed here; the ids are, to print the login cards.
     staged.payload = {**staged.payload, "rows": [], "learner_ids": learner_ids}
     record("learner.import", actor=member, unit_id=commune.id, import_id=staged.id, created=len(rows))
-    check_import(staged.id, learner_ids)  # data-quality flags: generated-looking rows, duplicates
+    # Data-quality flags (generated-looking rows), from the rows as written.
+    check_import(staged.id, [(learner_id, row["phone"], row["birth_year"]) for learner_id, row in
+                             zip(learner_ids, rows, strict=True)],
+                 province_id=commune.province_id, commune_id=commune.id, villages=[row["village_id"] for row in rows])
     return len(rows)
 
 

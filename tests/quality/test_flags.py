@@ -134,6 +134,9 @@ def test_import_with_sequential_phones_is_flagged(client, make, login):
     flag = flags_of(learners[0], GENERATED_IMPORT)[0]
     assert flag.reason["sequential_phones"] == len(GIVEN) and flag.reason["rows"] == len(GIVEN)
     assert all(flags_of(x, GENERATED_IMPORT) for x in learners)
+    # Placed where the learners are (the importer's rows, not read back).
+    assert all((f.province_id, f.commune_id, f.village_id) == (x.province_id, x.commune_id, x.village_id)
+               for x in learners for f in flags_of(x, GENERATED_IMPORT))
 
 
 def test_import_with_one_birth_year_is_flagged(client, make, login):
@@ -152,6 +155,23 @@ def test_import_of_real_looking_rows_is_not_flagged(client, make, login):
             for i, (name, phone) in enumerate(zip(GIVEN, phones, strict=True))]
     learners = _import(client, rows)
     assert len(learners) == len(GIVEN) and not any(flags_of(x) for x in learners)
+
+
+def test_the_scan_flags_an_import_confirmed_with_the_checks_off(client, make, login, app):
+    """`flask quality scan` reads a stored import's rows back (the check on write does not)."""
+    login(make.staff("team_member"))
+    operations.set_flagging(app, False)
+    try:
+        learners = _import(client, [(f"Trần Văn {name}", 1950 + i, "Nam", f"09130000{i:02d}")
+                                    for i, name in enumerate(GIVEN)])
+    finally:
+        operations.set_flagging(app, True)
+    assert len(learners) == len(GIVEN) and not any(flags_of(x) for x in learners)
+    result = app.test_cli_runner().invoke(args=["quality", "scan"])
+    output = result.output + repr(result.exception)
+    assert f"{GENERATED_IMPORT} " in output and f": {len(GIVEN)} new" in output, output
+    flags = [f for x in learners for f in flags_of(x, GENERATED_IMPORT)]
+    assert len(flags) == len(GIVEN) and {f.commune_id for f in flags} == {learners[0].commune_id}
 
 
 def test_findings_are_stored_once_and_reviews_survive_a_scan(learner, app):
