@@ -105,18 +105,18 @@ CHECK_VARIANTS = {"full speed": ["--pace", "1", "--no-nice"], "paced (default)":
 def pages_while(app, url: str, units: dict, repeat: int, rounds: int, seconds: float) -> dict:
     """Dashboard p95 with nothing else running and while the check runs in another
     process (each variant of CHECK_VARIANTS), alternated round by round.
-    {unit: {"quiet": p95, variant: p95, ...}} (the worst round of each)."""
+    {unit: {"quiet": (p95 of all rounds' loads, worst round's p95), variant: (...), ...}}."""
     env = bench_env(Path(tempfile.mkdtemp(prefix="lms-bench-check-")), url)
     found: dict = {name: {"quiet": []} | {variant: [] for variant in CHECK_VARIANTS} for name in units}
     for _ in range(rounds):
         for variant, options in CHECK_VARIANTS.items():
-            for name, value in stats.time_pages(app, units, repeat).items():
+            for name, value in stats.time_pages(app, units, repeat, raw=True).items():
                 found[name]["quiet"].append(value)
             check = subprocess.Popen([sys.executable, "-m", "flask", "statistics", "check", "--seconds", str(seconds),
                                       *options], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True)
             time.sleep(2)  # past its start-up, into the units
-            for name, value in stats.time_pages(app, units, repeat).items():
+            for name, value in stats.time_pages(app, units, repeat, raw=True).items():
                 found[name][variant].append(value)
             still_running = check.poll() is None
             # Left to end its budget: a check killed mid-write leaves SQLite a write-ahead
@@ -124,7 +124,8 @@ def pages_while(app, url: str, units: dict, repeat: int, rounds: int, seconds: f
             out, err = check.communicate(timeout=3600)
             if not still_running:
                 print("warning: the check finished before the pages were timed", out[-300:], err[-300:])
-    return {name: {key: max(values) for key, values in times.items()} for name, times in found.items()}
+    return {name: {key: (stats.p95([x for one in rounds_ for x in one]), max(stats.p95(one) for one in rounds_))
+                   for key, rounds_ in times.items()} for name, times in found.items()}
 
 
 def main() -> None:
@@ -150,7 +151,8 @@ def main() -> None:
     if args.pages_only:
         units = stats.pick_units(app, sizes["learners"])
         for unit, times in pages_while(app, url, units, args.repeat, args.rounds, args.seconds).items():
-            print(f"{unit:10} page p95: " + ", ".join(f"{key} {value * 1000:.1f} ms" for key, value in times.items()))
+            print(f"{unit:10} page p95 of all loads (worst round's): " + ", ".join(
+                f"{key} {pooled * 1000:.1f} ({worst * 1000:.1f}) ms" for key, (pooled, worst) in times.items()))
         return
     clean = full_check(app)
     print(f"full check: {clean['units']:,} units in {clean['seconds']:.1f} s; {clean['communes_read']:,} communes "
@@ -178,12 +180,14 @@ def main() -> None:
            repaired["differing"], "units", met=after["differences"] == 0 and repaired["differing"] >= len(spoiled),
            note=f"{repaired['differences']} rows; the next check finds {after['differences']}")
     for unit, times in pages.items():
-        print(f"{unit:10} page p95: " + ", ".join(f"{key} {value * 1000:.1f} ms" for key, value in times.items()))
+        print(f"{unit:10} page p95 of all loads (worst round's): " + ", ".join(
+            f"{key} {pooled * 1000:.1f} ({worst * 1000:.1f}) ms" for key, (pooled, worst) in times.items()))
         for variant in CHECK_VARIANTS:
-            busy, quiet = times[variant], times["quiet"]
+            (busy, worst), (quiet, _worst) = times[variant], times["quiet"]
             record(f"dashboard {unit} page p95 while the check runs, {variant} ({where})", "≤ 10 ms",
                    round(busy * 1000, 1), "ms", reference=round(quiet * 1000, 1), ratio=round(busy / quiet, 2),
-                   met=busy <= 0.010, note="reference: the same pages with nothing else running, alternated")
+                   met=busy <= 0.010, note="p95 of every round's loads (the worst round's own p95: "
+                   f"{worst * 1000:.1f} ms); reference: the same pages with nothing else running, alternated")
 
 if __name__ == "__main__":
     main()

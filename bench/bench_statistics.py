@@ -225,10 +225,10 @@ def pick_units(app, generated: int) -> dict:
         return {"nation": ensure_nation().id, "province": province_id, "commune": commune_id}
 
 
-def time_pages(app, units: dict, repeat: int, cold: bool = False) -> dict:
-    """p95 of each dashboard page. `cold`: the rendered tables are forgotten before every
-    request, as when the figures changed since the last view (lms.statistics.views
-    keeps them rendered per distinct content)."""
+def time_pages(app, units: dict, repeat: int, cold: bool = False, raw: bool = False) -> dict:
+    """p95 of each dashboard page (`raw`: every load's time instead). `cold`: the rendered
+    tables are forgotten before every request, as when the figures changed since the last
+    view (lms.statistics.views keeps them rendered per distinct content)."""
     from lms.statistics import views
 
     client = app.test_client()
@@ -248,7 +248,7 @@ def time_pages(app, units: dict, repeat: int, cold: bool = False) -> dict:
             response = client.get(url)
             samples.append(time.perf_counter() - started)
             assert response.status_code == 200
-        results[name] = p95(samples)
+        results[name] = samples if raw else p95(samples)
     return results
 
 

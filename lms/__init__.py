@@ -88,13 +88,15 @@ def configure_statistics(app: Flask) -> None:
 
 
 def configure_learning(app: Flask) -> None:
-    """Where stored progress events are applied: in the request, or by each worker's applier."""
-    from lms.learning import applier, progress_log
+    """Where stored progress events are applied (in the request, or by each worker's
+    applier), and the lesson page read again answered before Flask's request machinery."""
+    from lms.learning import applier, progress_log, read_again
 
     mode = app.config.get("PROGRESS_APPLY")
     if mode not in (progress_log.APPLY_IN_REQUEST, progress_log.APPLY_IN_BACKGROUND):
         raise ValueError(f"PROGRESS_APPLY must be 'request' or 'background', not {mode!r}")
     applier.init_app(app)
+    read_again.init_app(app)
 
 
 def configure_i18n(app: Flask) -> None:

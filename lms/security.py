@@ -30,10 +30,19 @@ HEADERS = {
 }
 
 
+def headers_for(app) -> list[tuple[str, str]]:
+    """The headers every answer of this app carries (HSTS behind HTTPS only)."""
+    kept = app.extensions.get("lms.security_headers")
+    if kept is None:
+        secure_headers = dict(HEADERS)
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            secure_headers["Strict-Transport-Security"] = "max-age=31536000"
+        kept = app.extensions["lms.security_headers"] = list(secure_headers.items())
+    return kept
+
+
 def init_app(app) -> None:
-    secure_headers = dict(HEADERS)
-    if app.config.get("SESSION_COOKIE_SECURE"):
-        secure_headers["Strict-Transport-Security"] = "max-age=31536000"
+    secure_headers = dict(headers_for(app))
 
     @app.after_request
     def add_security_headers(response):

@@ -140,18 +140,26 @@ _request_logger = logging.getLogger("lms.request")
 
 
 def _start_request() -> None:
-    incoming = request.headers.get(REQUEST_ID_HEADER, "")
-    g.request_id = incoming if _INCOMING_ID.match(incoming) else secrets.token_hex(8)
-    g.request_started = time.perf_counter()
+    start_request(request.headers.get(REQUEST_ID_HEADER, ""), time.perf_counter())
+
+
+def start_request(incoming_id: str, started: float) -> str:
+    """The request's id (the proxy's when it is a plain token), kept in `g` with its start
+    time for the log line; also for `lms.learning.read_again`, which answers before Flask's
+    request context (in an application context)."""
+    g.request_id = incoming_id if _INCOMING_ID.match(incoming_id) else secrets.token_hex(8)
+    g.request_started = started
+    return g.request_id
 
 
 def _log_request(response: Response) -> Response:
-    request_id = g.get("request_id")
-    if request_id is None:  # a before_request handler ahead of ours answered
+    if g.get("request_id") is None:  # a before_request handler ahead of ours answered
         _start_request()
-        request_id = g.request_id
-    response.headers[REQUEST_ID_HEADER] = request_id
-    elapsed_ms = (time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000
-    _request_logger.info("%s %s %s %d %.1fms", request.method, request.path,
-                         request.endpoint or "-", response.status_code, elapsed_ms)
+    response.headers[REQUEST_ID_HEADER] = g.request_id
+    log_line(request.method, request.path, request.endpoint, response.status_code)
     return response
+
+
+def log_line(method: str, path: str, endpoint: str | None, status: int) -> None:
+    elapsed_ms = (time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000
+    _request_logger.info("%s %s %s %d %.1fms", method, path, endpoint or "-", status, elapsed_ms)

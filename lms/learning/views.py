@@ -33,7 +33,7 @@ from lms.core import page_cache
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.i18n import locale_code, locale_for
-from lms.learning import content_cache, offline, operations, queries
+from lms.learning import content_cache, offline, operations, queries, read_again
 from lms.learning.acting import ASSIST_KEY, acting_learner, start_assisting, stop_assisting
 from lms.learning.models import Lesson
 
@@ -130,7 +130,7 @@ def lesson(slug: str, lesson_slug: str):
 
 
 def _lesson_key(lesson, locale: str, role: str | None) -> tuple:
-    return ("lesson", lesson.id, lesson.content_hash, locale, role, bool(session.get("large_text")))
+    return read_again.lesson_key(lesson, locale, role, bool(session.get("large_text")))
 
 
 def _lesson_dynamic(user) -> dict[str, str]:
