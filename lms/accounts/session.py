@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from flask import g, session
+import functools
+
+from flask import current_app, g, session
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm.attributes import set_committed_value
 
+from lms.accounts import session_states
 from lms.accounts.models import User
 from lms.extensions import db
 
@@ -126,6 +129,25 @@ def _session_state(user_id: int):
     if db.session.session_factory.kw.get("bind") is not None:
         return db.session.connection().execute(_SESSION_STATE, {"user_id": user_id}).first()
     engine = db.engine
+    generation = None
+    if engine.dialect.name == "postgresql" and current_app.config.get("SESSION_STATES_KEPT", True):
+        # Kept per process while a listener hears of every change (lms.accounts.session_states).
+        session_states.states.start(_listener_dsn(engine.url))
+        kept = session_states.states.get(user_id)
+        if kept is not None:
+            return kept
+        generation = session_states.states.begin_read()
+    row = _read_session_state(engine, user_id)
+    session_states.states.keep(user_id, row, generation)
+    return row
+
+
+@functools.lru_cache(maxsize=8)
+def _listener_dsn(url) -> str:
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _read_session_state(engine, user_id: int):
     connection = engine.raw_connection()
     driver = connection.driver_connection
     # psycopg: no transaction, so no ROLLBACK round trip when the pool takes it back.
