@@ -16,6 +16,7 @@ What keeps it right:
 - a state read before a change but kept after the change's notice arrived would be stale:
   each notice moves a generation counter, and a read is kept only if the counter did not
   move while it ran;
+- nothing is kept if the trigger is not there (a database not made by the migrations);
 - a kept state is used for at most `KEEP_SECONDS` even if no notice comes.
 Between a change's commit and its notice reaching a process (a millisecond on one host) a
 page read again in that process may still show the name: the same as a page that began
@@ -32,7 +33,10 @@ import time
 from lms import cache
 
 CHANNEL = "lms_sessions"
-KEEP_SECONDS = 60.0
+# A backstop only (every change is heard): long enough that a learner reading a lesson a
+# minute costs one read of their state in a quarter of an hour.
+KEEP_SECONDS = 15 * 60.0
+TRIGGER = "users_session_changed"
 MAX_ENTRIES = 100_000  # about 15 MB per process at most
 RECONNECT_SECONDS = 2.0
 
@@ -100,6 +104,9 @@ class SessionStates:
         while not self._stop.is_set():
             try:
                 with psycopg.connect(self._dsn, autocommit=True, connect_timeout=5) as connection:
+                    if connection.execute("SELECT 1 FROM pg_trigger WHERE tgname = %s", (TRIGGER,)).fetchone() is None:
+                        log.warning("no %s trigger: session states are read every time", TRIGGER)
+                        return
                     connection.execute(f"LISTEN {CHANNEL}")
                     with self._lock:  # from here every change is heard; what was kept before may be old
                         self.generation += 1
