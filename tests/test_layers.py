@@ -33,7 +33,9 @@ RANK = {
 }
 TOP = 7
 TOP_MODULES = {"views", "forms", "cli"}  # a room's pages and commands: may use every room
-TOP_EXACT = {"lms", "lms.models", "lms.cli", "lms.core.errors", "lms.core.navigation"}
+# lms.learning.read_again answers a page before Flask does (WSGI middleware): it is the
+# lesson view's front, on the views' level.
+TOP_EXACT = {"lms", "lms.models", "lms.cli", "lms.core.errors", "lms.core.navigation", "lms.learning.read_again"}
 
 # Upward edges that remain, each with its reason; a new one fails the test.
 KNOWN = {

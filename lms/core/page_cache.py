@@ -31,13 +31,16 @@ def _returning(value: str):
     return lambda: value
 
 
-def render_cached(key: tuple, template: str, dynamic: dict[str, str], **context) -> str:
-    """`template` rendered with `context` (cached under `key`), `dynamic` filled in.
+def render_cached(key: tuple, template: str, dynamic: dict[str, str], *, store: cache.NamedCache | None = None,
+                  **context) -> str:
+    """`template` rendered with `context` (cached under `key`, in `store` or the lesson
+    pages' cache), `dynamic` filled in.
 
     Each dynamic value is passed to the template as a variable of the same name, or as
     a function for names ending in "()": `{"csrf_token()": token}`.
     """
-    page = _pages.get(key)
+    store = _pages if store is None else store
+    page = store.get(key)
     if page is None:
         placeholders = {}
         for name in dynamic:
@@ -45,7 +48,7 @@ def render_cached(key: tuple, template: str, dynamic: dict[str, str], **context)
                 placeholders[name[:-2]] = _returning(_marker(name))
             else:
                 placeholders[name] = _marker(name)
-        page = _pages.set(key, render_template(template, **context, **placeholders))
+        page = store.set(key, render_template(template, **context, **placeholders))
     return _fill(page, dynamic)
 
 

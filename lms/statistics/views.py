@@ -11,15 +11,18 @@ import hashlib
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from lms import cache
 from lms.access import may
+from lms.core import page_cache
 from lms.extensions import db
 from lms.i18n import locale_code, number, percent
+from lms.learning.acting import ASSIST_KEY
 from lms.quality.queries import flagged_counts
 from lms.statistics import charts, exports, operations, queries
 from lms.statistics.opendata import open_data
@@ -175,19 +178,39 @@ def show_unit(unit_id: int):
     flagged = flagged_counts(unit)
     tables = exports.dashboard_tables(board, locale_code(), flagged)
     formatter, may_read = cell_formatter(locale_code()), _reader()
-    return render_template("statistics/dashboard.html", board=board, format_cell=formatter, may_read=may_read,
-                           figures_html=_figures_html(board, tables, sort, descending, formatter, may_read),
-                           may_set_target=may(current_user, "set_targets", unit), flagged=flagged,
-                           may_review_flags=may(current_user, "review_quality_flags"))
+    figures_key, figures_html = _figures_html(board, tables, sort, descending, formatter, may_read)
+    context = dict(board=board, format_cell=formatter, may_read=may_read, figures_html=figures_html,
+                   may_set_target=may(current_user, "set_targets", unit), flagged=flagged,
+                   may_review_flags=may(current_user, "review_quality_flags"))
+    if session.get("_flashes") or ASSIST_KEY in session:
+        return render_template("statistics/dashboard.html", **context)  # a message or a helper's banner
+    return page_cache.render_cached(_page_key(board, figures_key, context, may_read), "statistics/dashboard.html", {
+        "csrf_token()": generate_csrf(), "user_name": current_user.display_name, "next_path": request.full_path},
+        store=_rendered_pages, **context)
 
 
 RENDERED_FIGURES_KEPT = 256  # about 40 KB each
 _rendered_figures = cache.named("dashboard_figures", maxsize=RENDERED_FIGURES_KEPT, why=(
     "rendered dashboard tables and charts, keyed by a digest of their figures: a change is a new key"))
+_rendered_pages = cache.named("dashboard_pages", maxsize=RENDERED_FIGURES_KEPT, why=(
+    "whole dashboard pages per reader, keyed by a digest of everything on them but the CSRF token, the "
+    "reader's name and the path (filled in per request): a change is a new key"))
 
 
-def _figures_html(board, tables, sort: str, descending: bool, formatter, may_read) -> Markup:
-    """The tables and charts of a dashboard, rendered once per distinct content.
+def _page_key(board, figures_key: bytes, context: dict, may_read) -> tuple:
+    """Everything the page shows beyond its tables and charts (already in `figures_key`),
+    and whose page it is: the menu depends on the reader, so a page is never shared."""
+    target = (board.target.adults, board.target.due_on) if board.target else None
+    crumbs = tuple((unit.id, unit.name, bool(may_read(unit))) for unit in board.breadcrumbs)
+    shown = repr((figures_key, board.total.counts, target, board.adults_reached, crumbs, context["flagged"].total,
+                  context["may_set_target"], context["may_review_flags"]))
+    return ("dashboard", current_user.id, current_user.role, locale_code(), bool(session.get("large_text")),
+            hashlib.blake2b(shown.encode(), digest_size=16).digest())
+
+
+def _figures_html(board, tables, sort: str, descending: bool, formatter, may_read) -> tuple[bytes, Markup]:
+    """The tables and charts of a dashboard, rendered once per distinct content, with the
+    digest they are kept under.
 
     They are a pure function of the figures, the locale, the sort order and which child
     units the reader may open, so the key is a digest of exactly those: a changed figure
@@ -200,13 +223,13 @@ def _figures_html(board, tables, sort: str, descending: bool, formatter, may_rea
                                 content)).encode(), digest_size=16).digest()
     html = _rendered_figures.get(key)
     if html is not None:
-        return html
+        return key, html
     trend, per_course = _charts(board, formatter)
     html = Markup(render_template(  # noqa: S704  # nosec B704: a rendered, autoescaped template
         "statistics/_figures.html", board=board, tables=tables, trend_chart=trend, course_chart=per_course,
         sort=sort, descending=descending, format_cell=formatter, table_rows=table_rows_formatter(formatter),
         unit_links=_unit_links(board, may_read, _unit_url())))
-    return _rendered_figures.set(key, html)
+    return key, _rendered_figures.set(key, html)
 
 
 @bp.get("/statistics/units/<int:unit_id>/<table>.<fmt>")

@@ -267,3 +267,49 @@ def test_unit_links_go_only_where_the_reader_may_go_and_names_are_escaped(client
     assert f'<a href="/statistics/units/{mine.id}">Thôn A &amp; &lt;B&gt;</a>' in html
     assert f"/statistics/units/{other.id}" not in html
     assert "Thôn Khác" in [row[0] for row in _screen_table(html, "units")]  # its counts, without a link
+
+
+def test_whole_pages_are_kept_per_reader_and_never_stale(app, make, data):
+    """The whole dashboard page is kept too (lms.statistics.views._rendered_pages): per
+    reader, with their own name and CSRF token filled in, and a new page when a figure,
+    the target or a flash message changes what it shows."""
+    from lms.statistics import views
+    from tests.conftest import post_form
+
+    first = data[0]
+    url = f"/statistics/units/{first.province_id}"
+    readers = [make.staff("national_admin") for _ in range(2)]
+    for reader, name in zip(readers, ("Trần Thị Một", "Lê Văn Hai"), strict=True):
+        reader.display_name = name
+    db.session.flush()
+    pages, clients = [], []
+    for reader in readers:
+        client = app.test_client()
+        post_form(client, "/login", {"login": reader.username, "password": Factory.password})
+        clients.append(client)
+        pages.append([client.get(url).get_data(as_text=True) for _ in range(2)])
+    kept = len(views._rendered_pages)
+    assert kept >= 2  # one per reader
+    (one, one_again), (two, two_again) = pages
+    assert one == one_again and two == two_again  # the kept page, filled in the same way
+    assert "Trần Thị Một" in one and "Lê Văn Hai" not in one and "Lê Văn Hai" in two and "Trần Thị Một" not in two
+    token = re.compile(r'name="csrf_token" value="([^"]+)"')
+    assert token.search(one).group(1) != token.search(two).group(1) and "\u2983" not in one + two
+    # The token on the kept page is the one this session accepts: the target form works.
+    done = clients[0].post(f"/statistics/units/{first.province_id}/target", data={
+        "csrf_token": token.search(one).group(1), "adults": "1234", "due_on": "2027-12-31"})
+    assert done.status_code == 302, done.get_data(as_text=True)[:500]
+    db.session.expire_all()
+    clients[0].get(url)  # the page with the "saved" message: not kept
+    after_target = clients[0].get(url).get_data(as_text=True)
+    assert "1.234" in after_target or "1,234" in after_target  # the new target, not the kept page
+    before = _screen_table(after_target, "units")
+    new_learner(first, birth_year=1991)
+    db.session.flush()
+    after = _screen_table(clients[1].get(url).get_data(as_text=True), "units")
+    assert {r[0]: _as_int(r[1], "vi") for r in after}[first.name] == {
+        r[0]: _as_int(r[1], "vi") for r in before}[first.name] + 1
+    with clients[1].session_transaction() as session:
+        session["_flashes"] = [("info", "Thông báo riêng")]
+    assert "Thông báo riêng" in clients[1].get(url).get_data(as_text=True)
+    assert "Thông báo riêng" not in clients[1].get(url).get_data(as_text=True)
