@@ -29,7 +29,7 @@ import re
 import time
 
 from flask import current_app, has_app_context
-from itsdangerous import BadSignature
+from itsdangerous import BadData
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header, parse_cookie
 
@@ -88,8 +88,9 @@ class ReadAgainLessons:
         token = csrf_tokens.get(csrf_raw, config["LMS_CSRF_REUSE_SECONDS"])
         if token is None:
             return None
+        seen = data.get("lessons_seen")
         found = content_cache.lesson(course_slug, lesson_slug)
-        if found is None or found[1].id not in data.get("lessons_seen", ()):
+        if found is None or not isinstance(seen, list) or found[1].id not in seen:
             return None
         lesson = found[1]
         locale = choose_locale(config, data.get("locale"), environ.get("HTTP_ACCEPT_LANGUAGE"))
@@ -119,7 +120,7 @@ class ReadAgainLessons:
             return None
         try:
             data = serializer.loads(value, max_age=int(self.app.permanent_session_lifetime.total_seconds()))
-        except BadSignature:
+        except BadData:  # a bad signature, an expired cookie, a payload that does not decode
             return None
         return data if isinstance(data, dict) else None
 

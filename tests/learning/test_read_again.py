@@ -199,3 +199,12 @@ def test_every_request_hook_is_known_to_the_fast_path(app):
     learning = {"learning", None}
     assert not any(app.before_request_funcs.get(name) for name in learning - {None})
     assert content_cache.lesson("scam-safety", LESSON.rsplit("/", 1)[1]) is not None
+
+
+@pytest.mark.parametrize("cookie", ["", "x", ".eJw" + "A" * 4000, "a.b.c", "é😀", "e30.aaaa.bbbb", "\x00\x01"])
+def test_a_hostile_cookie_is_passed_on_and_answered(app, fast, cookie):
+    client = app.test_client()
+    client.set_cookie("session", cookie)
+    before = fast.answered
+    response = client.get(LESSON)
+    assert response.status_code == 200 and fast.answered == before
