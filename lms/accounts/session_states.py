@@ -33,6 +33,7 @@ import time
 from lms import cache
 
 CHANNEL = "lms_sessions"
+FORGET_ALL = "all"  # the payload after a restore: every kept state goes
 # A backstop only (every change is heard): long enough that a learner reading a lesson a
 # minute costs one read of their state in a quarter of an hour.
 KEEP_SECONDS = 15 * 60.0
@@ -126,7 +127,7 @@ class SessionStates:
     def _heard(self, payload: str) -> None:
         if payload.isdigit():
             self.forget(int(payload))
-        else:  # unknown: forget everything
+        else:  # FORGET_ALL, or anything unknown: forget everything
             with self._lock:
                 self.generation += 1
                 self.store.clear()

@@ -313,3 +313,9 @@ def _restore_postgresql(path: Path, manifest: Manifest) -> None:
     db.engine.dispose()
     _run([pg_restore, "--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error",
           f"--dbname={target}", str(path)], env, "pg_restore")
+    # Every row came back without an UPDATE, so the session-state trigger did not fire:
+    # tell every server process to forget what it kept (lms.accounts.session_states).
+    from lms.accounts.session_states import CHANNEL, FORGET_ALL
+
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql(f"NOTIFY {CHANNEL}, '{FORGET_ALL}'")

@@ -42,6 +42,7 @@ from lms.signing import CSRF_FIELD, csrf_tokens
 
 LESSON_PATH = re.compile(r"/courses/([a-z0-9-]{1,80})/lessons/([a-z0-9-]{1,80})")
 ENDPOINT = "learning.lesson"
+SEEN_KEY = "lessons_seen"  # the lessons whose first visit this session recorded (the view keeps it)
 # Session keys that make the view (or a hook) do something else than serve the kept page.
 PASS_ON_KEYS = (ASSIST_KEY, PASSWORD_PENDING_KEY, "_flashes", "_remember")
 
@@ -88,7 +89,7 @@ class ReadAgainLessons:
         token = csrf_tokens.get(csrf_raw, config["LMS_CSRF_REUSE_SECONDS"])
         if token is None:
             return None
-        seen = data.get("lessons_seen")
+        seen = data.get(SEEN_KEY)
         found = content_cache.lesson(course_slug, lesson_slug)
         if found is None or not isinstance(seen, list) or found[1].id not in seen:
             return None

@@ -38,7 +38,7 @@ from lms.learning.acting import ASSIST_KEY, acting_learner, start_assisting, sto
 from lms.learning.models import Lesson
 
 bp = Blueprint("learning", __name__, template_folder="templates")
-SEEN_KEY, SEEN_LIMIT = "lessons_seen", 40
+SEEN_KEY, SEEN_LIMIT = read_again.SEEN_KEY, 40
 
 
 def _course_or_404(slug: str):

@@ -97,6 +97,10 @@ with engine.begin() as connection:  # the session back (for the test of the list
                         "id": user_id})
 time.sleep(0.2)
 read_again(); found["back"] = read_again()
+with engine.begin() as connection:  # what a restore sends: every kept state goes
+    connection.exec_driver_sql("NOTIFY lms_sessions, 'all'")
+time.sleep(0.2)
+found["after_forget_all"] = [read_again(), read_again()]
 with engine.begin() as connection:
     connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                             "WHERE query LIKE 'LISTEN lms_sessions%' AND pid <> pg_backend_pid()"))
@@ -131,6 +135,7 @@ def test_kept_states_are_forgotten_when_a_session_ends(tmp_path):
     assert found["after_rollback"] == [True, 0]  # nothing heard
     assert found["ended"][0] is False and found["forgotten_after_s"] < 1.0, found
     assert found["back"] == [True, 0]
+    assert found["after_forget_all"] == [[True, 1], [True, 0]]  # read once, then kept again
     # The listener cut off: nothing is trusted, every page reads the account, until it is back.
     lost = found["listener_lost"]
     assert lost["listening"] is False and all(shown and reads == 1 for shown, reads in lost["reads"]), lost
