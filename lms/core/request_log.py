@@ -147,9 +147,9 @@ def start_request(incoming_id: str, started: float) -> str:
     """The request's id (the proxy's when it is a plain token), kept in `g` with its start
     time for the log line; also for `lms.learning.read_again`, which answers before Flask's
     request context (in an application context)."""
-    g.request_id = incoming_id if _INCOMING_ID.match(incoming_id) else secrets.token_hex(8)
-    g.request_started = started
-    return g.request_id
+    request_id = incoming_id if _INCOMING_ID.match(incoming_id) else secrets.token_hex(8)
+    g.request_id, g.request_started = request_id, started
+    return request_id
 
 
 def _log_request(response: Response) -> Response:
